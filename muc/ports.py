@@ -1,0 +1,202 @@
+"""The domain's ports: what ``muc/`` needs from the outside, as protocols.
+
+The domain never touches the XMPP stream. Everything it emits goes through a
+:class:`Sender`, implemented by the component (XML on the wire) and by a
+recording fake in unit tests. Payloads the domain forwards untouched (a
+client's presence children, a message's extensions) are opaque to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """The ``<item/>`` of a muc#user presence, XEP-0045 §7.2.3."""
+
+    affiliation: str
+    role: str
+    jid: str | None = None  # only where the recipient may see it (§7.2.4 / §7.2.5)
+    nick: str | None = None  # new nick, on a nickname change (§7.6.3, status 303)
+    reason: str | None = None
+    actor_nick: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Destroy:
+    """``<destroy/>`` in the unavailable presence of a destroyed room, §10.9."""
+
+    jid: str | None = None
+    reason: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutPresence:
+    """One in-room presence to one session (XEP-0045 §7.2.3)."""
+
+    to: str
+    frm: str
+    item: Item
+    available: bool = True
+    payload: Any = None  # the occupant's own presence children (show, status, caps…)
+    codes: tuple[int, ...] = ()
+    occupant_id: str | None = None
+    destroy: Destroy | None = None
+    status: str | None = None  # text for an unavailable presence the service makes
+
+
+@dataclass(frozen=True, slots=True)
+class OutGroupchat:
+    """A groupchat message as the room broadcasts it (XEP-0045 §7.4)."""
+
+    frm: str  # room@service/nick
+    room: str
+    payload: Any  # the sender's message (body and extensions), re-stamped by the Sender
+    stanza_id: str  # XEP-0359, assigned by the room
+    occupant_id: str | None  # XEP-0421
+    subject: str | None = None  # set for a subject change with no payload (§8.1)
+
+
+@dataclass(frozen=True, slots=True)
+class OutPrivate:
+    """A private message between occupants (XEP-0045 §7.5)."""
+
+    frm: str
+    payload: Any
+    occupant_id: str | None
+
+
+class Sender(Protocol):
+    """Where the domain's output goes. Implemented by ``component.sender``."""
+
+    def presence(self, p: OutPresence) -> None:
+        """Send one in-room presence."""
+
+    def groupchat(self, recipients: Sequence[str], msg: OutGroupchat) -> str:
+        """Fan one groupchat message out to every full JID in ``recipients``.
+
+        Returns the serialized stanza (without ``to``) as it was broadcast, so
+        the room can keep it for history and the archive.
+        """
+
+    def history(self, to: str, stanza: str, stamp: datetime, room: str) -> None:
+        """Send a stored groupchat stanza with XEP-0203 delay (§7.2.15)."""
+
+    def subject(self, to: str, frm: str, subject: str) -> None:
+        """Send the room subject (§7.2.16), the last step of a join."""
+
+    def private(self, recipients: Sequence[str], msg: OutPrivate) -> None:
+        """Deliver a private message to the sessions of one occupant (§7.5)."""
+
+    def notice(self, to: str, room: str, body: str) -> None:
+        """A message from the room's bare JID to one session only."""
+
+    def status(self, to: str, room: str, codes: tuple[int, ...]) -> None:
+        """A body-less message from the room carrying status codes (§10.2.1)."""
+
+
+class Clock(Protocol):
+    """Time source; a fixed clock in tests."""
+
+    def now(self) -> datetime: ...
+
+
+@dataclass
+class RecordingSender:
+    """A Sender that records everything: for unit tests of ``muc/``."""
+
+    sent: list[tuple[str, Any]] = field(default_factory=list)
+
+    def presence(self, p: OutPresence) -> None:
+        self.sent.append(("presence", p))
+
+    def groupchat(self, recipients: Sequence[str], msg: OutGroupchat) -> str:
+        self.sent.append(("groupchat", (tuple(recipients), msg)))
+        return f"<message from='{msg.frm}' stanza-id='{msg.stanza_id}'>{msg.payload}</message>"
+
+    def history(self, to: str, stanza: str, stamp: datetime, room: str) -> None:
+        self.sent.append(("history", (to, stanza, stamp)))
+
+    def subject(self, to: str, frm: str, subject: str) -> None:
+        self.sent.append(("subject", (to, frm, subject)))
+
+    def private(self, recipients: Sequence[str], msg: OutPrivate) -> None:
+        self.sent.append(("private", (tuple(recipients), msg)))
+
+    def notice(self, to: str, room: str, body: str) -> None:
+        self.sent.append(("notice", (to, body)))
+
+    def status(self, to: str, room: str, codes: tuple[int, ...]) -> None:
+        self.sent.append(("status", (to, codes)))
+
+    def of(self, kind: str) -> list[Any]:
+        """Everything recorded of one kind, in order."""
+        return [v for k, v in self.sent if k == kind]
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedMessage:
+    """A groupchat message as stored: what the room broadcast, plus who sent it."""
+
+    room: str
+    stanza_id: str
+    stamp: datetime
+    nick: str
+    occupant_id: str | None
+    sender_jid: str  # real bare JID: for moderation and erasure, never shown to members
+    body: str | None
+    stanza: str
+
+
+class Persistence(Protocol):
+    """Durable writes the domain asks for. Never blocks the caller.
+
+    Implemented by :class:`muc.storage.writer.WriteBehindStore` (a queue drained
+    by one writer thread in batches) and by :class:`MemoryPersistence` in tests.
+    """
+
+    def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str) -> None:
+        """Create or update a room's row."""
+
+    def delete_room(self, room: str) -> None:
+        """Remove a room and everything stored about it."""
+
+    def save_affiliation(self, room: str, jid: str, affiliation: str, reason: str = "") -> None:
+        """Store one affiliation; ``none`` removes it."""
+
+    def archive(self, msg: ArchivedMessage) -> None:
+        """Append one broadcast message to the room's archive."""
+
+
+@dataclass
+class MemoryPersistence:
+    """Persistence that keeps calls in lists: for unit tests."""
+
+    rooms: dict[str, tuple[dict[str, Any], str, str]] = field(default_factory=dict)
+    affiliations: dict[tuple[str, str], str] = field(default_factory=dict)
+    messages: list[ArchivedMessage] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str) -> None:
+        self.rooms[room] = (config, subject, subject_from)
+
+    def delete_room(self, room: str) -> None:
+        self.rooms.pop(room, None)
+        self.deleted.append(room)
+
+    def save_affiliation(self, room: str, jid: str, affiliation: str, reason: str = "") -> None:
+        if affiliation == "none":
+            self.affiliations.pop((room, jid), None)
+        else:
+            self.affiliations[(room, jid)] = affiliation
+
+    def archive(self, msg: ArchivedMessage) -> None:
+        self.messages.append(msg)
