@@ -402,22 +402,22 @@ class Room:
     def _remove_session(self, o: Occupant, full_jid: str, *, codes: tuple[int, ...] = (),
                         payload: Any = None, **extra: Any) -> None:
         del self._by_jid[full_jid]
-        session = o.sessions.pop(full_jid)
+        del o.sessions[full_jid]
         if o.sessions:
             # Other sessions stay: only this one is told it left.
             o.latest = next(iter(o.sessions)) if o.latest == full_jid else o.latest
             self._presence_to(o, o, full_jid, available=False, codes=codes,
-                              payload=payload if payload is not None else session.payload,
-                              **extra)
+                              payload=payload or "", **extra)
             return
         del self._by_nick[fold(o.nick)]
         o.role = Role.NONE
-        unavailable = payload if payload is not None else None
+        # An unavailable presence carries only what the leaver said (its status),
+        # never its last show/caps.
         for viewer in [*self._by_nick.values(), o]:
             targets = [full_jid] if viewer is o else list(viewer.sessions)
             for to in targets:
                 self._presence_to(o, viewer, to, available=False, codes=codes,
-                                  payload=unavailable, **extra)
+                                  payload=payload or "", **extra)
         if not self._by_nick and self.on_empty is not None:
             self.on_empty(self)
 
@@ -434,7 +434,7 @@ class Room:
         """§12.2: the service shuts down; tell every occupant (status 332)."""
         for o in list(self._by_nick.values()):
             for to in list(o.sessions):
-                self._presence_to(o, o, to, available=False, codes=(SHUTDOWN,),
+                self._presence_to(o, o, to, available=False, codes=(SHUTDOWN,), payload="",
                                   status="The chat service is restarting; rejoin in a moment.")
 
     def destroy(self, reason: str | None = None, alternate: str | None = None,
