@@ -16,7 +16,7 @@ from component import disco
 from component.config import HavenConfig
 from component.routing import Router
 from component.sender import XmppSender
-from component.stream import HavenComponent
+from component.stream import StreamPool
 from muc.config import ServiceSettings
 from muc.service import MucService
 from muc.storage.store import Store
@@ -34,7 +34,8 @@ class HavenApp:
         self.store.check()
         self.store.upgrade()
         self.writer = WriteBehindStore(self.store)
-        self.xmpp = HavenComponent(cfg.jid, cfg.secret, cfg.server_host, cfg.server_port)
+        self.xmpp = StreamPool(cfg.jid, cfg.secret, cfg.server_host, cfg.server_port,
+                               cfg.connections)
         disco.register()
         settings = ServiceSettings(
             name=cfg.name, admins=frozenset(cfg.admins), room_creation=cfg.room_creation,  # type: ignore[arg-type]
@@ -47,7 +48,7 @@ class HavenApp:
         for spec in cfg.rooms:
             self.service.provision(spec.localpart, spec.config, subject=spec.subject,
                                    owners=spec.owners)
-        self.xmpp.route(Router(self.xmpp, self.service))
+        self.xmpp.route(Router(self.xmpp.send_raw_safe, self.xmpp.default_ns, self.service))
         self._stop = asyncio.Event()
         log.info("Serving %d room(s) on %s", len(self.service.rooms), cfg.jid)
 
@@ -73,7 +74,7 @@ class HavenApp:
     async def shutdown(self) -> None:
         """§12.2 status 332 to occupants, flush storage, close the stream."""
         log.info("Shutting down")
-        if self.xmpp.online.is_set():
+        if self.xmpp.online:
             self.service.shutdown()
         self.writer.close()
         await self.xmpp.stop()

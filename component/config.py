@@ -44,6 +44,7 @@ class HavenConfig:
     server_host: str
     server_port: int
     database_url: str
+    connections: int = 1
     name: str = "Haven"
     admins: list[str] = field(default_factory=list)
     room_creation: str = "admins"
@@ -141,6 +142,10 @@ def parse(data: dict[str, Any], path: Path | None = None) -> HavenConfig:
     port = _get(comp, "server_port", "component", int, 5347)
     if not 0 < port < 65536:
         raise ConfigError(f"[component] server_port {port} is not a TCP port")
+    connections = _get(comp, "connections", "component", int, 1)
+    if not 1 <= connections <= 64:
+        raise ConfigError("[component] connections must be between 1 and 64 (ejabberd's "
+                          "domain_balancing component_number; 1 on Prosody)")
     db = data.get("database", {})
     if not isinstance(db, dict):
         raise ConfigError("[database] must be a table")
@@ -164,6 +169,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> HavenConfig:
         seen.add(r.localpart)
     return HavenConfig(
         jid=jid, secret=secret, server_host=host, server_port=port, database_url=url,
+        connections=connections,
         name=_get(svc, "name", "service", str, "Haven"), admins=admins,
         room_creation=creation,
         max_message_bytes=_get(svc, "max_message_bytes", "service", int, 10_000),

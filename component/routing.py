@@ -81,11 +81,11 @@ def error_condition(stanza: StanzaBase) -> str:
 class Router:
     """Dispatches stanzas from the component stream to the MUC service."""
 
-    def __init__(self, xmpp: Any, service: MucService) -> None:
-        self.xmpp = xmpp
+    def __init__(self, send_raw: Callable[[str], None], ns: str, service: MucService) -> None:
+        self.send_raw = send_raw
         self.service = service
         self.domain = service.domain
-        self.ns = xmpp.default_ns
+        self.ns = ns
 
     # ------------------------------------------------------------ boundary
     def guard(self, stanza: StanzaBase, handler: Callable[[StanzaBase], None]) -> None:
@@ -116,7 +116,7 @@ class Router:
         extra = f"<x xmlns='{NS_MUC}'/>" if kind == "presence" else ""
         text = (f"<text xmlns='{NS_STANZAS}' xml:lang='en'>{escape(exc.text)}</text>"
                 if exc.text else "")
-        self.xmpp.send_raw_safe(
+        self.send_raw(
             f"<{kind} from={quoteattr(frm)} to={quoteattr(to)}{idattr} type='error'>{extra}"
             f"<error type='{exc.etype}' by={quoteattr(by)}>"
             f"<{exc.condition} xmlns='{NS_STANZAS}'/>{text}</error></{kind}>")

@@ -2,8 +2,9 @@
 
 A thin :class:`slixmpp.ComponentXMPP` with a short handler list (one callback
 per stanza kind, all going to the router; slixmpp's client-side roster
-tracking is removed), a send that never raises when the link is down, and
-reconnection with exponential back-off when the server goes away.
+tracking is removed) and reconnection with exponential back-off when the
+server goes away; :class:`StreamPool` holds one or several such streams and
+sends without ever raising when the link is down.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ MAX_BACKOFF = 30.0
 class HavenComponent(ComponentXMPP):
     """The component's connection to Prosody or ejabberd."""
 
-    def __init__(self, jid: str, secret: str, host: str, port: int) -> None:
+    def __init__(self, jid: str, secret: str, host: str, port: int, label: str = "") -> None:
         super().__init__(jid, secret, host, port)
+        self.label = label
         self.whitespace_keepalive = True
         self.whitespace_keepalive_interval = 60
         self.online = asyncio.Event()
@@ -51,20 +53,11 @@ class HavenComponent(ComponentXMPP):
                                        router.on_message))
         self.register_handler(Callback("haven-iq", MatchXPath(f"{{{ns}}}iq"), router.on_iq))
 
-    def send_raw_safe(self, data: str) -> None:
-        """Write to the stream; while disconnected, drop with a debug line."""
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            log.debug("Not connected; dropped an outgoing stanza")
-            return
-        transport.write(data.encode())
-
     # ------------------------------------------------------------ lifecycle
     def _online(self, _event: Any) -> None:
         self._backoff = 1.0
         self.online.set()
-        log.info("Haven component online as %s (server %s:%s)", self.boundjid,
-                 self.server_host, self.server_port)
+        self.event("haven_stream_online", self)
 
     def _stream_error(self, error: Any) -> None:
         condition = error["condition"]
@@ -83,11 +76,13 @@ class HavenComponent(ComponentXMPP):
 
     def _disconnected(self, reason: Any) -> None:
         self.online.clear()
+        self.event("haven_stream_offline", self)
         if self.stopping or self.fatal:
             return
         delay = self._backoff
         self._backoff = min(self._backoff * 2, MAX_BACKOFF)
-        log.warning("Disconnected from the server (%s); reconnecting in %.0fs", reason, delay)
+        log.warning("Stream %s disconnected from the server (%s); reconnecting in %.0fs",
+                    self.label, reason, delay)
         self._reconnect_task = asyncio.ensure_future(self._reconnect_after(delay))
 
     async def _reconnect_after(self, delay: float) -> None:
@@ -108,3 +103,65 @@ class HavenComponent(ComponentXMPP):
         self.cancel_connection_attempt()
         if self.transport is not None:
             await self.disconnect(wait=2.0)
+
+
+class StreamPool:
+    """The component's streams to the server: one on Prosody, N on ejabberd.
+
+    ejabberd's ``domain_balancing`` with ``component_number: N`` hashes each
+    room JID onto one of N slots, one per component connection, and drops
+    stanzas for a slot with no connection (see SERVERS.md). One Haven process
+    therefore opens N streams; every stream feeds the same router, and replies
+    may leave through any stream of the domain.
+    """
+
+    def __init__(self, jid: str, secret: str, host: str, port: int, count: int = 1) -> None:
+        self.streams = [HavenComponent(jid, secret, host, port, label=f"{i + 1}/{count}")
+                        for i in range(count)]
+        self.jid = jid
+        self.default_ns = self.streams[0].default_ns
+        self.all_online = asyncio.Event()
+        for stream in self.streams:
+            stream.add_event_handler("haven_stream_online", self._changed)
+            stream.add_event_handler("haven_stream_offline", self._changed)
+
+    def _changed(self, stream: HavenComponent) -> None:
+        online = sum(1 for s in self.streams if s.online.is_set())
+        if online == len(self.streams):
+            if not self.all_online.is_set():
+                self.all_online.set()
+                first = self.streams[0]
+                log.info("Haven component online as %s (server %s:%s, %d stream%s)", self.jid,
+                         first.server_host, first.server_port, online,
+                         "" if online == 1 else "s")
+        elif self.all_online.is_set():
+            self.all_online.clear()
+            log.warning("%d of %d streams online", online, len(self.streams))
+
+    @property
+    def online(self) -> bool:
+        return any(s.online.is_set() for s in self.streams)
+
+    @property
+    def fatal(self) -> str | None:
+        return next((s.fatal for s in self.streams if s.fatal), None)
+
+    def route(self, router: Any) -> None:
+        for stream in self.streams:
+            stream.route(router)
+
+    def connect(self) -> None:
+        for stream in self.streams:
+            stream.connect()
+
+    def send_raw_safe(self, data: str) -> None:
+        """Write on the first stream that is up (any stream of the domain may send)."""
+        for stream in self.streams:
+            transport = stream.transport
+            if stream.online.is_set() and transport is not None and not transport.is_closing():
+                transport.write(data.encode())
+                return
+        log.debug("No stream online; dropped an outgoing stanza")
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(s.stop() for s in self.streams))
