@@ -1,0 +1,1 @@
+"""Integration tests: need real XMPP servers on loopback."""
