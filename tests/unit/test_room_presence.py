@@ -166,6 +166,22 @@ def test_leaving_tells_everyone_role_none(
     assert trio.occupant_count == 2
 
 
+def test_unavailable_presence_does_not_repeat_the_last_show(
+    trio: Room, svc: MucService, sender: RecordingSender
+) -> None:
+    """§7.14: the unavailable presence carries what the leaver sent (here nothing), not
+    its last <show/>; the same for a session of a multi-session occupant and a ghost."""
+    join(svc, trio, "Alice", ALICE2_JID, "<show>away</show>")
+    join(svc, trio, "Bob", BOB_JID, "<show>dnd</show>")
+    sender.clear()
+    leave(svc, trio, "Alice", ALICE2_JID)
+    leave(svc, trio, "Alice", ALICE_JID)
+    svc.delivery_error(trio.jid, BOB_JID)
+    gone = [p for p in sender.of("presence") if not p.available]
+    assert len(gone) == 1 + 3 + 2  # tablet alone; phone to all three; Bob to Owner and Bob
+    assert all(not p.payload for p in gone)
+
+
 def test_leaving_self_presence_is_last_to_the_leaver(
     trio: Room, svc: MucService, sender: RecordingSender
 ) -> None:
