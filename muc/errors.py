@@ -1,7 +1,7 @@
 """The one exception type the domain raises, carrying an XMPP stanza error.
 
 RFC 6120 §8.3 defines the conditions and error types; XEP-0045 names which
-condition applies to each MUC use case (e.g. §7.2.19 for entering a room).
+condition applies to each MUC use case (e.g. §7.2.17 for entering a room).
 The component's error boundary turns a :class:`MucError` into an error reply
 to the sender; nothing in ``muc/`` builds error stanzas itself.
 """

@@ -1,7 +1,7 @@
 """Discussion history held by a room, and the ``<history/>`` limits of a join.
 
-XEP-0045 §7.2.15: history is sent after presence and before the subject; each
-message is stamped with XEP-0203 delay from the room's JID. §7.2.16 (Managing
+XEP-0045 §7.2.13: history is sent after presence and before the subject; each
+message is stamped with XEP-0203 delay from the room's JID. §7.2.14 (Managing
 Discussion History) lets the joiner limit it with ``maxchars``, ``maxstanzas``,
 ``seconds`` and ``since``; "the service MUST send the smallest amount of
 traffic that meets any combination of the above criteria".
@@ -38,7 +38,8 @@ class HistoryRing:
     """The last ``size`` messages of a room, oldest first."""
 
     def __init__(self, size: int, entries: Iterable[HistoryEntry] = ()) -> None:
-        self._entries: deque[HistoryEntry] = deque(entries, maxlen=max(size, 0) or None)
+        self._entries: deque[HistoryEntry] = deque(entries if size > 0 else (),
+                                                   maxlen=max(size, 1))
         self.size = size
 
     def append(self, entry: HistoryEntry) -> None:
@@ -46,10 +47,8 @@ class HistoryRing:
             self._entries.append(entry)
 
     def resize(self, size: int) -> None:
-        self._entries = deque(self._entries, maxlen=max(size, 0) or None)
+        self._entries = deque(self._entries if size > 0 else (), maxlen=max(size, 1))
         self.size = size
-        if size <= 0:
-            self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -58,7 +57,7 @@ class HistoryRing:
         return iter(self._entries)
 
     def select(self, req: HistoryRequest, now: datetime, limit: int) -> list[HistoryEntry]:
-        """Entries to send for ``req``: every limit applies at once (§7.2.16).
+        """Entries to send for ``req``: every limit applies at once (§7.2.14).
 
         ``limit`` is the room's own cap (muc#maxhistoryfetch); a joiner can ask
         for less, never more.

@@ -16,8 +16,10 @@ Priority bands, in one place (higher runs first):
     subject change 20 (§8.1).
 ``private`` (an occupant sends a private message, §7.5)
     allowpm policy 50.
+``config-changed`` (an owner submitted a new configuration, §10.2)
+    members-only removal (322).
 ``joined`` (a session has entered and got its self-presence)
-    history 50 (§7.2.15), subject 20 (§7.2.16), guidelines 10.
+    history 50 (§7.2.13), subject 20 (§7.2.15), guidelines 10.
 """
 
 from __future__ import annotations

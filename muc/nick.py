@@ -23,7 +23,22 @@ class NickError(ValueError):
 
 
 def enforce(nick: str) -> str:
-    """Return the enforced form of ``nick`` (RFC 8266 §2.2) or raise NickError."""
+    """Return the enforced form of ``nick`` (RFC 8266 §2.2) or raise NickError.
+
+    RFC 8264 §7: the rules are applied until the result is stable (NFKC can
+    produce new spaces, e.g. U+00A8 becomes SPACE + U+0308).
+    """
+    current = nick
+    for _ in range(4):
+        result = _enforce_once(current)
+        if result == current:
+            return result
+        current = result
+    raise NickError("This nickname can't be used: it doesn't settle into a stable form.")
+
+
+def _enforce_once(nick: str) -> str:
+    """One pass of the RFC 8266 §2.2 enforcement rules."""
     mapped = "".join(" " if unicodedata.category(c) == "Zs" else c for c in nick)
     mapped = " ".join(mapped.split(" "))
     collapsed = " ".join(part for part in mapped.split(" ") if part)

@@ -47,5 +47,5 @@ class Occupant:
         return list(self.sessions)
 
     def shown_jid(self) -> str:
-        """The real JID shown to those allowed to see it (§7.2.4)."""
+        """The real JID shown to those allowed to see it (§7.2.3, §7.2.4)."""
         return self.latest or next(iter(self.sessions), self.bare_jid)

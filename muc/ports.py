@@ -20,7 +20,7 @@ class Item:
 
     affiliation: str
     role: str
-    jid: str | None = None  # only where the recipient may see it (§7.2.4 / §7.2.5)
+    jid: str | None = None  # only where the recipient may see it (§7.2.3 / §7.2.4)
     nick: str | None = None  # new nick, on a nickname change (§7.6.3, status 303)
     reason: str | None = None
     actor_nick: str | None = None
@@ -85,10 +85,10 @@ class Sender(Protocol):
         """
 
     def history(self, to: str, stanza: str, stamp: datetime, room: str) -> None:
-        """Send a stored groupchat stanza with XEP-0203 delay (§7.2.15)."""
+        """Send a stored groupchat stanza with XEP-0203 delay (§7.2.13)."""
 
     def subject(self, to: str, frm: str, subject: str) -> None:
-        """Send the room subject (§7.2.16), the last step of a join."""
+        """Send the room subject (§7.2.15), the last step of a join."""
 
     def private(self, recipients: Sequence[str], msg: OutPrivate) -> None:
         """Deliver a private message to the sessions of one occupant (§7.5)."""

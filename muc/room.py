@@ -98,6 +98,15 @@ class GroupchatContext:
 
 
 @dataclass
+class ConfigChange:
+    """Fired as ``config-changed`` after an owner submitted a new configuration."""
+
+    room: Room
+    old: RoomConfig
+    new: RoomConfig
+
+
+@dataclass
 class PrivateContext:
     """A private message (§7.5) on its way through ``private`` handlers."""
 
@@ -179,7 +188,7 @@ class Room:
         return list(self._by_jid)
 
     def can_see_jids(self, viewer: Occupant, subject: Occupant) -> bool:
-        """§7.2.4/§7.2.5: real JIDs go to moderators, or to all in non-anonymous rooms."""
+        """§7.2.3/§7.2.4: real JIDs go to moderators, or to all in non-anonymous rooms."""
         return viewer is subject or self.config.non_anonymous or viewer.is_moderator
 
     # ------------------------------------------------------------------ presence
@@ -270,10 +279,16 @@ class Room:
             raise MucError("jid-malformed", str(exc)) from exc
         if same and muc_join and current.sessions.get(full_jid) is not None:
             # A client that rejoins without leaving (e.g. after a reconnect it did
-            # not notice): treat as a fresh entry for this session, §7.2 order.
-            self.update_presence(full_jid, payload)
+            # not notice) gets exactly what a fresh entry gets, in the §7.1 order;
+            # the others see only a presence update, and only if it changed.
+            session = current.sessions[full_jid]
+            changed = session.payload != payload
+            session.payload = payload
+            current.latest = full_jid
+            if changed:
+                self.broadcast_presence(current, skip_self=True)
             self._send_room_state(current, full_jid, history or HistoryRequest(), False,
-                                  nick_modified=False)
+                                  nick_modified=current.nick != nick)
             return
         if same:
             self.update_presence(full_jid, payload)
@@ -290,7 +305,7 @@ class Room:
         history: HistoryRequest | None = None,
         created: bool = False,
     ) -> Occupant:
-        """Enter the room (§7.2). Raises MucError with the condition of §7.2.19."""
+        """Enter the room (§7.2). Raises MucError with the condition of §7.2.17."""
         history = history or HistoryRequest()
         req = JoinRequest(
             room=self,
@@ -309,7 +324,7 @@ class Room:
             existing.sessions[full_jid] = Session(full_jid, payload)
             self._by_jid[full_jid] = existing
             self._send_room_state(existing, full_jid, history, False,
-                                  nick_modified=req.nick != req.requested_nick)
+                                  nick_modified=existing.nick != req.requested_nick)
             return existing
         role = default_role(req.affiliation, self.config.moderated)
         o = Occupant(
@@ -404,10 +419,12 @@ class Room:
         del self._by_jid[full_jid]
         del o.sessions[full_jid]
         if o.sessions:
-            # Other sessions stay: only this one is told it left.
+            # Other sessions stay: only this one is told it left (role none, §7.14).
             o.latest = next(iter(o.sessions)) if o.latest == full_jid else o.latest
+            role, o.role = o.role, Role.NONE
             self._presence_to(o, o, full_jid, available=False, codes=codes,
                               payload=payload or "", **extra)
+            o.role = role
             return
         del self._by_nick[fold(o.nick)]
         o.role = Role.NONE
@@ -422,7 +439,7 @@ class Room:
             self.on_empty(self)
 
     def remove_ghost(self, full_jid: str) -> bool:
-        """XEP-0045 §16.3.2 / §12.1: a delivery error removes the session (status 333)."""
+        """XEP-0045 §18.1.2 / §11.1: a delivery error removes the session (status 333)."""
         o = self._by_jid.get(full_jid)
         if o is None:
             return False
@@ -431,8 +448,9 @@ class Room:
         return True
 
     def shutdown(self) -> None:
-        """§12.2: the service shuts down; tell every occupant (status 332)."""
+        """§11.2: the service shuts down; tell every occupant (status 332)."""
         for o in list(self._by_nick.values()):
+            o.role = Role.NONE  # §11.2 example: role='none'
             for to in list(o.sessions):
                 self._presence_to(o, o, to, available=False, codes=(SHUTDOWN,), payload="",
                                   status="The chat service is restarting; rejoin in a moment.")
@@ -479,8 +497,10 @@ class Room:
         msg = OutGroupchat(frm=self.occupant_jid(o.nick), room=self.jid, payload=payload,
                            stanza_id=stanza_id, occupant_id=o.occupant_id)
         stanza = self.sender.groupchat(list(self._by_jid), msg)
-        if self.config.logging or self.config.history_length:
-            self.history.append(HistoryEntry(stanza, now, stanza_id))
+        self.history.append(HistoryEntry(stanza, now, stanza_id))
+        if self.config.logging:
+            # Only archived rooms store messages (and their senders' real JIDs);
+            # a room with logging off keeps its recent history in memory only.
             self.store.archive(ArchivedMessage(
                 room=self.jid, stanza_id=stanza_id, stamp=now, nick=o.nick,
                 occupant_id=o.occupant_id, sender_jid=o.bare_jid, body=body, stanza=stanza,
@@ -488,7 +508,7 @@ class Room:
         return stanza_id
 
     def set_subject(self, o: Occupant | None, subject: str, payload: Any) -> None:
-        """§8.1: store and broadcast a new subject (not part of history, §7.2.15)."""
+        """§8.1: store and broadcast a new subject (not part of history, §7.2.13)."""
         self.subject = subject
         self.subject_from = o.nick if o else ""
         frm = self.occupant_jid(o.nick) if o else self.jid
@@ -546,6 +566,12 @@ class Room:
         if old.logging != new.logging:
             codes.append(LOGGING if new.logging else 171)
         self.status_message(tuple(codes))
+        self.bus.fire("config-changed", ConfigChange(self, old, new))
+
+    def remove_occupant(self, o: Occupant, codes: tuple[int, ...], **extra: Any) -> None:
+        """Take every session of ``o`` out of the room, telling everyone (e.g. 322)."""
+        for jid in list(o.sessions):
+            self._remove_session(o, jid, codes=codes, **extra)
 
     def status_message(self, codes: tuple[int, ...]) -> None:
         """A message from the room with only status codes (§10.2.1)."""

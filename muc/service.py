@@ -224,6 +224,6 @@ class MucService:
         log.info("Room %s destroyed by its owner", room_jid)
 
     def shutdown(self) -> None:
-        """§12.2: tell every occupant the service is going away (status 332)."""
+        """§11.2: tell every occupant the service is going away (status 332)."""
         for room in list(self.rooms.values()):
             room.shutdown()

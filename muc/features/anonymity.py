@@ -1,4 +1,4 @@
-"""Who sees real JIDs (XEP-0045 §7.2.4 non-anonymous, §7.2.5 semi-anonymous).
+"""Who sees real JIDs (XEP-0045 §7.2.3 non-anonymous, §7.2.4 semi-anonymous).
 
 The rule itself is :meth:`muc.room.Room.can_see_jids`; this module owns the
 ``muc#roomconfig_whois`` field. Haven's default is semi-anonymous.

@@ -1,4 +1,4 @@
-"""Discussion history on entering (XEP-0045 §7.2.15–§7.2.16).
+"""Discussion history on entering (XEP-0045 §7.2.13–§7.2.14).
 
 History is sent after the self-presence and before the subject, each message
 with XEP-0203 delay from the room's bare JID, within the joiner's

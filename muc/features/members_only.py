@@ -11,7 +11,7 @@ from __future__ import annotations
 from muc.errors import MucError
 from muc.hooks import HookBus
 from muc.roles import Affiliation
-from muc.room import JoinRequest
+from muc.room import ConfigChange, JoinRequest
 from muc.roomconfig import FieldSpec
 
 FIELDS = (
@@ -27,5 +27,19 @@ def check_member(req: JoinRequest) -> None:
                        "This room is for members only; ask a moderator for membership.")
 
 
+def remove_non_members(ev: ConfigChange) -> None:
+    """config-changed: §10.2 "If … the room type is changed to members-only but there
+    are non-members in the room, the service MUST remove any non-members from the room
+    and include a status code of 322 in the presence unavailable stanzas sent to those
+    users as well as any remaining occupants."
+    """
+    if ev.new.members_only and not ev.old.members_only:
+        for o in list(ev.room.occupants()):
+            if o.affiliation.rank < Affiliation.MEMBER.rank:
+                ev.room.remove_occupant(o, (322,),
+                                        status="This room is now for members only.")
+
+
 def register(bus: HookBus) -> None:
     bus.add("pre-join", check_member, priority=-15)
+    bus.add("config-changed", remove_non_members)

@@ -1,6 +1,6 @@
 """The room subject: sent last on entering, changed by who the room allows.
 
-XEP-0045 §7.2.16: "After the room has sent the room history …, the room MUST
+XEP-0045 §7.2.15: "After the room has sent the room history …, the room MUST
 send the room subject … (if no subject is set, the room MUST send an empty
 <subject/> element)". §8.1: a moderator changes it with a message carrying
 <subject/> and no <body/>; "if the occupant is not allowed to change the

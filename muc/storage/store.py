@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, delete, event, select, text
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -129,10 +129,10 @@ class Store:
 
     def count_messages(self, room: str | None = None) -> int:
         with Session(self.engine) as s:
-            q = select(MessageRow.id)
+            q = select(func.count(MessageRow.id))
             if room is not None:
                 q = q.join(RoomRow, RoomRow.id == MessageRow.room_id).where(RoomRow.jid == room)
-            return len(s.scalars(q).all())
+            return int(s.scalar(q) or 0)
 
     # ------------------------------------------------------------------ writes
     def apply(self, ops: Iterable[tuple[str, tuple[Any, ...]]]) -> None:

@@ -53,6 +53,8 @@ class WriteBehindStore:
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until everything queued so far is committed (or failed and logged)."""
+        if not self._thread.is_alive():
+            return  # closed: everything was flushed by close()
         done = threading.Event()
         self._q.put(("_mark", (done,)))
         done.wait(timeout)

@@ -98,11 +98,6 @@ def test_enforce_is_stable_on_ordinary_input(raw: str) -> None:
     assert enforce(enforce(raw)) == enforce(raw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: enforce() is not idempotent when NFKC yields "
-    "spaces, e.g. U+00A8 -> ' \\u0308' (muc/nick.py:27-30)",
-)
 @pytest.mark.parametrize("raw", ["\u00a8x", "a \u00a8", "x\u00a8 \u00a8"])
 def test_enforce_is_idempotent_when_nfkc_produces_spaces(raw: str) -> None:
     """RFC 8264 §7: the rules are not necessarily idempotent, so an implementation

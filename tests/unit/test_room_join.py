@@ -281,11 +281,6 @@ def test_second_session_is_not_counted_against_max_users(
     assert room.occupant_by_jid(ALICE2_JID) is room.occupant_by_nick("Alice")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: second session whose nick differs from the "
-    "occupant's only by case gets no status 210 (muc/room.py:311-312)",
-)
 def test_second_session_with_case_variant_nick_gets_210(
     room: Room, svc: MucService, sender: RecordingSender
 ) -> None:
@@ -316,11 +311,6 @@ def test_rejoin_from_joined_session_resends_room_state(
     assert only(presences(sender, OWNER_JID)).payload == "<show>away</show>"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a resync join first reflects the self-presence "
-    "(110) before the occupant list (muc/room.py:274)",
-)
 def test_rejoin_sends_exactly_the_stanzas_of_a_fresh_join(
     room: Room, svc: MucService, sender: RecordingSender
 ) -> None:

@@ -183,11 +183,6 @@ def test_history_ring_keeps_only_history_length(
     assert len(store.messages) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: messages are archived even when logging is "
-    "off, because history_length > 0 (muc/room.py:482)",
-)
 def test_room_without_logging_archives_nothing(
     provision: RoomProvisioner, svc: MucService, store: MemoryPersistence
 ) -> None:

@@ -283,11 +283,6 @@ def test_shutdown_sends_332_to_every_session(
         assert occupant is not None and p.frm == f"{trio.jid}/{occupant.nick}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: shutdown presence keeps the occupant's role "
-    "instead of role='none' (muc/room.py:433-438)",
-)
 def test_shutdown_presence_has_role_none(
     trio: Room, svc: MucService, sender: RecordingSender
 ) -> None:

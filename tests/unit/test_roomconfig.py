@@ -254,8 +254,6 @@ def test_making_a_temporary_room_persistent_stores_it(
     assert store.affiliations == {(room.jid, "owner@example"): "owner"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: switching a room to members-only leaves "
-                   "non-members inside; no 322 removal (muc/room.py:530-548)")
 def test_switching_to_members_only_removes_non_members_with_322(
     occupied: Room, svc: MucService, sender: RecordingSender
 ) -> None:
