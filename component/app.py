@@ -72,7 +72,7 @@ class HavenApp:
         return 0
 
     async def shutdown(self) -> None:
-        """§12.2 status 332 to occupants, flush storage, close the stream."""
+        """§11.2 status 332 to occupants, flush storage, close the stream."""
         log.info("Shutting down")
         if self.xmpp.online:
             self.service.shutdown()

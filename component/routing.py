@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_PING = "urn:xmpp:ping"
 
-# XEP-0045 §16.3.2 (Ghost Users): "the delivery-related errors are gone,
+# XEP-0045 §18.1.2 (Ghost Users): "the delivery-related errors are gone,
 # item-not-found, recipient-unavailable, redirect, remote-server-not-found
 # and remote-server-timeout". service-unavailable is what a server returns for
 # a groupchat message to a resource that went offline (RFC 6121 §8.5.3.2.1).
@@ -48,11 +48,11 @@ def _int_attr(el: Any, name: str) -> int | None:
     try:
         return max(int(raw), 0)
     except ValueError:
-        return None  # §7.2.16 limits are hints; an unusable one is ignored
+        return None  # §7.2.14 limits are hints; an unusable one is ignored
 
 
 def parse_history(join: Any) -> HistoryRequest:
-    """The ``<history/>`` child of a MUC join, XEP-0045 §7.2.16."""
+    """The ``<history/>`` child of a MUC join, XEP-0045 §7.2.14."""
     el = join.find(f"{{{NS_MUC}}}history") if join is not None else None
     if el is None:
         return HistoryRequest()

@@ -136,7 +136,7 @@ class XmppSender:
         return stanza
 
     def history(self, to: str, stanza: str, stamp_: datetime, room: str) -> None:
-        """§7.2.15: the stored stanza, with ``<delay from=room stamp=…/>`` added."""
+        """§7.2.13: the stored stanza, with ``<delay from=room stamp=…/>`` added."""
         delay = f"<delay xmlns='{NS_DELAY}' from={quoteattr(room)} stamp='{stamp(stamp_)}'/>"
         rest = stanza[len("<message"):]
         if rest.endswith("/>"):

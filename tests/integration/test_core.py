@@ -113,7 +113,7 @@ async def test_forged_ids_are_replaced(xmpp_server, haven, connect) -> None:
 
 
 async def test_history_on_rejoin_honours_limits(xmpp_server, haven, connect) -> None:
-    """§7.2.15 history with XEP-0203 delay from the room; §7.2.16 maxstanzas / maxchars."""
+    """§7.2.13 history with XEP-0203 delay from the room; §7.2.14 maxstanzas / maxchars."""
     room = haven.room("anxiety")
     alice = await connect("alice")
     await alice.join(room, "Alice")
@@ -207,7 +207,7 @@ async def test_private_messages_follow_allowpm(xmpp_server, haven, connect) -> N
 
 
 async def test_semi_anonymous_room_never_leaks_real_jids(xmpp_server, haven, connect) -> None:
-    """§7.2.5: only moderators receive real JIDs; members never do, in any stanza."""
+    """§7.2.4: only moderators receive real JIDs; members never do, in any stanza."""
     room = haven.room("anxiety")
     alice, bob, admin = await connect("alice"), await connect("bob"), await connect("admin")
     await alice.join(room, "Alice")
@@ -232,7 +232,7 @@ async def test_semi_anonymous_room_never_leaks_real_jids(xmpp_server, haven, con
 
 
 async def test_non_anonymous_room_shows_jids_with_status_100(xmpp_server, haven, connect) -> None:
-    """§7.2.4: in a non-anonymous room everyone sees real JIDs and gets status 100."""
+    """§7.2.3: in a non-anonymous room everyone sees real JIDs and gets status 100."""
     room = haven.room("open")
     alice, bob = await connect("alice"), await connect("bob")
     await alice.join(room, "Alice")
@@ -243,7 +243,7 @@ async def test_non_anonymous_room_shows_jids_with_status_100(xmpp_server, haven,
 
 
 async def test_join_errors(xmpp_server, haven, connect) -> None:
-    """§7.2.19 conditions, each with a human-readable text."""
+    """§7.2.17 conditions, each with a human-readable text."""
     room = haven.room("anxiety")
     alice, bob = await connect("alice"), await connect("bob")
     await alice.join(room, "Alice")
@@ -304,7 +304,7 @@ async def test_subject_change_by_moderator(xmpp_server, haven, connect) -> None:
 
 
 async def test_ghost_is_removed_with_333(xmpp_server, haven, connect) -> None:
-    """§16.3.2 / §12.1: a delivery error from an occupant's JID removes it (status 333)."""
+    """§18.1.2 / §11.1: a delivery error from an occupant's JID removes it (status 333)."""
     room = haven.room("anxiety")
     alice, bob = await connect("alice"), await connect("bob")
     await alice.join(room, "Alice")
