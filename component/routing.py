@@ -192,6 +192,8 @@ class Router:
                            "Messages to the room must be of type groupchat.")
         body_el = msg.xml.find(f"{{{self.ns}}}body")
         subject_el = msg.xml.find(f"{{{self.ns}}}subject")
+        if msg.xml.find(f"{{{self.ns}}}thread") is not None:
+            subject_el = None  # §8.1: subject with a thread is a message, not a change
         self.service.groupchat(
             room, frm.full, msg,
             (body_el.text or "") if body_el is not None else None,

@@ -145,8 +145,13 @@ class XmppSender:
             rest = rest[: -len("</message>")] + delay + "</message>"
         self.send_raw(f"<message to={quoteattr(to)}{rest}")
 
-    def subject(self, to: str, frm: str, subject: str) -> None:
+    def subject(self, to: str, frm: str, subject: str, stamp_: datetime | None = None,
+                room: str = "") -> None:
+        """§7.2.15: the subject, with delay from the room when it was last set."""
         text = f"<subject>{escape(subject)}</subject>" if subject else "<subject/>"
+        if stamp_ is not None:
+            text += (f"<delay xmlns='{NS_DELAY}' from={quoteattr(room or frm.split('/')[0])} "
+                     f"stamp='{stamp(stamp_)}'/>")
         self.send_raw(f"<message from={quoteattr(frm)} to={quoteattr(to)} type='groupchat'>"
                       f"{text}</message>")
 

@@ -87,8 +87,12 @@ class Sender(Protocol):
     def history(self, to: str, stanza: str, stamp: datetime, room: str) -> None:
         """Send a stored groupchat stanza with XEP-0203 delay (§7.2.13)."""
 
-    def subject(self, to: str, frm: str, subject: str) -> None:
-        """Send the room subject (§7.2.15), the last step of a join."""
+    def subject(self, to: str, frm: str, subject: str, stamp: datetime | None = None,
+                room: str = "") -> None:
+        """Send the room subject (§7.2.15), the last step of a join.
+
+        ``stamp`` is when it was last set (sent as XEP-0203 delay from ``room``).
+        """
 
     def private(self, recipients: Sequence[str], msg: OutPrivate) -> None:
         """Deliver a private message to the sessions of one occupant (§7.5)."""
@@ -122,7 +126,8 @@ class RecordingSender:
     def history(self, to: str, stanza: str, stamp: datetime, room: str) -> None:
         self.sent.append(("history", (to, stanza, stamp)))
 
-    def subject(self, to: str, frm: str, subject: str) -> None:
+    def subject(self, to: str, frm: str, subject: str, stamp: datetime | None = None,
+                room: str = "") -> None:
         self.sent.append(("subject", (to, frm, subject)))
 
     def private(self, recipients: Sequence[str], msg: OutPrivate) -> None:
@@ -163,8 +168,9 @@ class Persistence(Protocol):
     by one writer thread in batches) and by :class:`MemoryPersistence` in tests.
     """
 
-    def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str) -> None:
-        """Create or update a room's row."""
+    def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str,
+                  subject_at: datetime | None = None) -> None:
+        """Create or update a room's row (``subject_at``: when the subject was set)."""
 
     def delete_room(self, room: str) -> None:
         """Remove a room and everything stored about it."""
@@ -185,7 +191,8 @@ class MemoryPersistence:
     messages: list[ArchivedMessage] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
 
-    def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str) -> None:
+    def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str,
+                  subject_at: datetime | None = None) -> None:
         self.rooms[room] = (config, subject, subject_from)
 
     def delete_room(self, room: str) -> None:

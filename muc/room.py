@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from muc.config import RoomConfig, ServiceSettings
@@ -133,6 +134,7 @@ class Room:
         affiliations: dict[str, Affiliation] | None = None,
         subject: str = "",
         subject_from: str = "",
+        subject_at: datetime | None = None,
         history: list[HistoryEntry] | None = None,
         locked: bool = False,
         on_empty: Callable[[Room], None] | None = None,
@@ -148,6 +150,7 @@ class Room:
         self.affiliations: dict[str, Affiliation] = dict(affiliations or {})
         self.subject = subject
         self.subject_from = subject_from
+        self.subject_at = subject_at
         self.history = HistoryRing(config.history_length, history or ())
         self.locked = locked  # §10.1.1: created, not yet configured
         self.destroyed = False
@@ -511,6 +514,7 @@ class Room:
         """§8.1: store and broadcast a new subject (not part of history, §7.2.13)."""
         self.subject = subject
         self.subject_from = o.nick if o else ""
+        self.subject_at = self.clock.now()
         frm = self.occupant_jid(o.nick) if o else self.jid
         msg = OutGroupchat(frm=frm, room=self.jid, payload=payload, stanza_id=self.new_id(),
                            occupant_id=o.occupant_id if o else None, subject=subject)
@@ -536,7 +540,7 @@ class Room:
         """Queue this room's config and subject for storage (persistent rooms only)."""
         if self.config.persistent and not self.destroyed:
             self.store.save_room(self.jid, self.config.to_dict(), self.subject,
-                                 self.subject_from)
+                                 self.subject_from, self.subject_at)
 
     def set_affiliation(self, jid: str, affiliation: Affiliation, reason: str = "") -> None:
         """Record an affiliation (§9, §10); live occupants pick it up."""

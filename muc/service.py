@@ -45,6 +45,7 @@ class StoredRoom:
     subject_from: str = ""
     affiliations: dict[str, str] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
+    subject_at: datetime | None = None
 
 
 class MucService:
@@ -84,6 +85,7 @@ class MucService:
             affs = {jid: Affiliation(a) for jid, a in s.affiliations.items()}
             self._make_room(s.jid, RoomConfig.from_dict(s.config), affiliations=affs,
                             subject=s.subject, subject_from=s.subject_from,
+                            subject_at=s.subject_at,
                             history=s.history)
 
     def provision(self, localpart: str, config: RoomConfig, subject: str | None = None,
@@ -102,6 +104,7 @@ class MucService:
             room.history.resize(config.history_length)
         if subject is not None and subject != room.subject:
             room.subject, room.subject_from = subject, ""
+            room.subject_at = self.clock.now()
         room.locked = False
         room.persist()
         for owner in owners:

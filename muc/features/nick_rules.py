@@ -2,8 +2,9 @@
 
 The nickname is enforced per the PRECIS Nickname profile (RFC 8266, see
 :mod:`muc.nick`); if enforcement changed it, the occupant gets the enforced
-nick and status 210 (§7.2.2: "the service MAY … modify the nickname … and
-MUST then include status code 210").
+nick and status 210. §7.6.3: "If the service modifies the user's nickname in
+accordance with local service policies, it MUST include a MUC status code of
+210 in the presence stanza sent to the user."
 """
 
 from __future__ import annotations

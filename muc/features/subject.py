@@ -1,10 +1,15 @@
 """The room subject: sent last on entering, changed by who the room allows.
 
-XEP-0045 §7.2.15: "After the room has sent the room history …, the room MUST
-send the room subject … (if no subject is set, the room MUST send an empty
-<subject/> element)". §8.1: a moderator changes it with a message carrying
-<subject/> and no <body/>; "if the occupant is not allowed to change the
-subject, the service MUST return a <forbidden/> error"
+XEP-0045 §7.2.15: "After the room has optionally sent the discussion history to
+the new occupant, it SHALL send the current room subject … In addition, the
+subject SHOULD be stamped with XEP-0203 information … to indicate the time at
+which the subject was last modified. … If there is no subject set, the room
+MUST return an empty <subject/> element."
+
+§8.1: "only a message that contains a <subject/> but no <body/> element shall
+be considered a subject change" (nor one with a <thread/>); "If someone without
+appropriate privileges attempts to change the room subject, the service MUST
+return a message of type "error" specifying a <forbidden/> error condition"
 (``muc#roomconfig_changesubject`` lets participants do it).
 """
 
@@ -40,7 +45,7 @@ def send_subject(ev: Joined) -> None:
     """joined 20: the subject, the last step of entering (§7.1 item 4)."""
     room = ev.room
     frm = room.occupant_jid(room.subject_from) if room.subject_from else room.jid
-    room.sender.subject(ev.jid, frm, room.subject)
+    room.sender.subject(ev.jid, frm, room.subject, room.subject_at, room.jid)
 
 
 def register(bus: HookBus) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -124,7 +125,7 @@ class Store:
                 history = [HistoryEntry(m.stanza, m.created_at, m.stanza_id)
                            for m in reversed(msgs)]
                 out.append(StoredRoom(row.jid, dict(row.config), row.subject, row.subject_from,
-                                      affs, history))
+                                      affs, history, row.subject_at))
         return out
 
     def count_messages(self, room: str | None = None) -> int:
@@ -152,14 +153,17 @@ class Store:
         return ids[jid]
 
     def _op_save_room(self, s: Session, ids: dict[str, int], jid: str,
-                      config: dict[str, Any], subject: str, subject_from: str) -> None:
+                      config: dict[str, Any], subject: str, subject_from: str,
+                      subject_at: datetime | None = None) -> None:
         row = s.scalar(select(RoomRow).where(RoomRow.jid == jid))
         if row is None:
-            row = RoomRow(jid=jid, config=config, subject=subject, subject_from=subject_from)
+            row = RoomRow(jid=jid, config=config, subject=subject, subject_from=subject_from,
+                          subject_at=subject_at)
             s.add(row)
             s.flush()
         else:
             row.config, row.subject, row.subject_from = config, subject, subject_from
+            row.subject_at = subject_at
         ids[jid] = row.id
 
     def _op_delete_room(self, s: Session, ids: dict[str, int], jid: str) -> None:

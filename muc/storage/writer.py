@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from datetime import datetime
 from typing import Any
 
 from muc.ports import ArchivedMessage
@@ -34,8 +35,9 @@ class WriteBehindStore:
         self.failed = 0
 
     # Persistence port -------------------------------------------------------
-    def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str) -> None:
-        self._q.put(("save_room", (room, config, subject, subject_from)))
+    def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str,
+                  subject_at: datetime | None = None) -> None:
+        self._q.put(("save_room", (room, config, subject, subject_from, subject_at)))
 
     def delete_room(self, room: str) -> None:
         self._q.put(("delete_room", (room,)))

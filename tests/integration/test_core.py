@@ -47,6 +47,8 @@ async def test_join_order_and_status_codes(xmpp_server, haven, connect) -> None:
     assert i_alice < i_self
     subj = await bob.expect(subject_message(room))
     assert subject(subj) == "Welcome to Anxiety"
+    stamp = delay(subj)  # §7.2.15: stamped with when the subject was last set
+    assert stamp is not None and stamp["from"] == room
     assert seen.index(self_pres) < bob.received.index(subj)
 
 
