@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import itertools
 import os
 import re
 import secrets
@@ -591,23 +592,29 @@ class EjabberdServer(XMPPServer):
         return "\n".join(parts)
 
     def _beam_pids(self) -> list[int]:
-        """PIDs of the beam process(es) running this node (matched by its unique name)."""
+        """PIDs of the beam process(es) running this node (matched by its unique name).
+
+        Reads /proc directly (no dependency on procps' pgrep); ejabberdctl helper shells and
+        short-lived ctl nodes (other names, or not beam) are not matched.
+        """
         if not self.node:
             return []
-        res = subprocess.run(
-            ["pgrep", "-f", f"name {re.escape(self.node)}( |$)"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        pids = [int(p) for p in res.stdout.split()]
-        # Only beam.smp itself, not short-lived ejabberdctl helper shells or ctl nodes.
         own: list[int] = []
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                exe = os.readlink(f"/proc/{pid}/exe")
-                if "beam" in os.path.basename(exe):
-                    own.append(pid)
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                    args = f.read().decode(errors="replace").split("\0")
+                exe = os.readlink(f"/proc/{entry.name}/exe")
+            except OSError:
+                continue
+            if "beam" not in os.path.basename(exe):
+                continue
+            for flag, value in itertools.pairwise(args):
+                if flag in ("-sname", "-name") and value == self.node:
+                    own.append(int(entry.name))
+                    break
         return own
 
     def _stop_node(self) -> None:
