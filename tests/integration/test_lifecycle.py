@@ -177,3 +177,23 @@ async def test_unknown_room_messages_and_creation_refused(xmpp_server, haven, co
         f"<message to='brandnew@{haven.domain}' type='groupchat' id='u1'><body>x</body></message>"
     )
     assert error(await alice.expect(error_reply("message", "u1")))[1] == "not-acceptable"
+
+
+async def test_postgresql_backend_keeps_history_across_restart(
+        prosody, haven_factory, pg_db_url) -> None:
+    """The same service on PostgreSQL: migrated on start, history served after a restart."""
+    from tests.harness.client import TestClient
+    from tests.integration.conftest import ROOMS, Haven
+
+    haven = Haven(haven_factory(prosody, rooms=ROOMS, db_url=pg_db_url))
+    room = haven.room("grief")
+    async with TestClient(prosody, "alice") as alice:
+        await alice.join(room, "Alice")
+        alice.groupchat(room, "stored in postgres")
+        await alice.expect(groupchat("stored in postgres"))
+        assert await haven.stop() == 0
+    await haven.start()
+    async with TestClient(prosody, "bob") as bob:
+        await bob.join(room, "Bob")
+        hist = await bob.expect(lambda s: groupchat("stored in postgres")(s) and delay(s))
+        assert delay(hist)["from"] == room
