@@ -332,7 +332,17 @@ class ProsodyServer(XMPPServer):
         self.c2s_port, self.component_port, self.http_port = free_ports(3)
         self.config_path = workdir / "prosody.cfg.lua"
         self.config_path.write_text(self.render_config())
-        with open(self.stdout_path, "wb") as out:
+        self._spawn()
+        self._running = True
+        atexit.register(self.stop)
+        return self
+
+    def _spawn(self) -> None:
+        """Run Prosody on the current config and wait until its ports accept connections."""
+        binary = self.binary()
+        assert binary is not None and self.config_path is not None and self.workdir is not None
+        workdir = self.workdir
+        with open(self.stdout_path or Path(os.devnull), "ab") as out:
             self.proc = subprocess.Popen(
                 [binary, "-F", "--config", str(self.config_path)],
                 stdin=subprocess.DEVNULL,
@@ -351,9 +361,14 @@ class ProsodyServer(XMPPServer):
             self._terminate()
             self._remove_workdir()
             raise ServerStartError(msg) from None
-        self._running = True
-        atexit.register(self.stop)
-        return self
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop and start the same Prosody (same config, data and ports), as an operator's
+        ``systemctl restart prosody`` would; every connection drops meanwhile."""
+        self._terminate()
+        if down_for:
+            time.sleep(down_for)
+        self._spawn()
 
     def _failure(self, what: str) -> str:
         rc = self.proc.poll() if self.proc else None

@@ -197,3 +197,35 @@ async def test_postgresql_backend_keeps_history_across_restart(
         await bob.join(room, "Bob")
         hist = await bob.expect(lambda s: groupchat("stored in postgres")(s) and delay(s))
         assert delay(hist)["from"] == room
+
+
+async def test_reconnects_after_the_server_restarts(haven_factory) -> None:
+    """The server restarts under Haven: it reconnects with back-off and keeps its rooms."""
+    import asyncio
+
+    from tests.harness.client import TestClient
+    from tests.harness.servers import ProsodyServer
+    from tests.integration.conftest import ROOMS, Haven
+
+    with ProsodyServer() as server:
+        haven = Haven(haven_factory(server, rooms=ROOMS))
+        room = haven.room("anxiety")
+        async with TestClient(server, "alice") as alice:
+            await alice.join(room, "Alice")
+            alice.groupchat(room, "before the server restart")
+            await alice.expect(groupchat("before the server restart"))
+        await asyncio.to_thread(server.restart, 2.0)
+        for _ in range(300):
+            if haven.log().count("Haven component online") >= 2:
+                break
+            await asyncio.sleep(0.1)
+        log = haven.log()
+        assert log.count("Haven component online") >= 2, log[-3000:]
+        assert "reconnecting in" in log
+        async with TestClient(server, "bob") as bob:
+            own = await bob.join(room, "Bob")
+            assert 110 in codes(own)
+            hist = await bob.expect(lambda s: groupchat("before the server restart")(s)
+                                    and delay(s) is not None)
+            assert delay(hist)["from"] == room
+        assert haven.proc.running
