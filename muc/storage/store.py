@@ -8,9 +8,11 @@ loaded before the stream connects, and writes run on the writer thread
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -84,7 +86,20 @@ class Store:
         self.engine = make_engine(url)
 
     def check(self) -> None:
-        """Connect once; raise :class:`StorageError` with a clear text if we can't."""
+        """Connect once; raise :class:`StorageError` with a clear text if we can't.
+
+        A SQLite file that doesn't exist yet is not created: its folder must exist
+        and be writable (the first ``upgrade`` creates it).
+        """
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            path = Path(url.database)
+            if not path.exists():
+                folder = path.parent.resolve()
+                if not folder.is_dir() or not os.access(folder, os.W_OK):
+                    raise StorageError(f"can't create the SQLite database {path}: folder "
+                                       f"{folder} doesn't exist or isn't writable")
+                return
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))

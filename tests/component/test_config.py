@@ -105,3 +105,18 @@ def test_check_config_ok_and_db_commands(tmp_path: Path) -> None:
     assert "current: (empty)" in before.output
     up = runner.invoke(main, ["db", "upgrade", "--config", str(path)])
     assert up.exit_code == 0 and "revision 0001" in up.output
+
+
+def test_check_config_does_not_create_sqlite_but_checks_its_folder(tmp_path: Path) -> None:
+    """Checking changes nothing; a SQLite file in a missing folder is a clear error."""
+    runner = CliRunner()
+    good = tmp_path / "ok.toml"
+    good.write_text(f'[component]\njid = "rooms.example.org"\nsecret = "s"\n'
+                    f'[database]\nurl = "sqlite:///{tmp_path / "new.db"}"\n')
+    assert runner.invoke(main, ["check-config", "--config", str(good)]).exit_code == 0
+    assert not (tmp_path / "new.db").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[component]\njid = "rooms.example.org"\nsecret = "s"\n'
+                   f'[database]\nurl = "sqlite:///{tmp_path / "nope" / "h.db"}"\n')
+    result = runner.invoke(main, ["check-config", "--config", str(bad)])
+    assert result.exit_code == 1 and "doesn't exist or isn't writable" in result.output

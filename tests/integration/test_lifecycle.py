@@ -229,3 +229,23 @@ async def test_reconnects_after_the_server_restarts(haven_factory) -> None:
                                     and delay(s) is not None)
             assert delay(hist)["from"] == room
         assert haven.proc.running
+
+
+@pytest.mark.haven(log_level="INFO")
+async def test_message_bodies_and_real_jids_stay_out_of_info_logs(
+        xmpp_server, haven, connect) -> None:
+    """Privacy: at INFO the service log holds no message body, PM text or real JID."""
+    room = haven.room("anxiety")
+    alice, admin = await connect("alice"), await connect("admin")
+    await alice.join(room, "Alice")
+    await admin.join(room, "Mod")
+    alice.groupchat(room, "my very private words 7731")
+    await admin.expect(groupchat("my very private words 7731"))
+    alice.send_raw(f"<message to='{room}/Mod' type='chat'><body>a secret for the mod 5512"
+                   f"</body></message>")
+    await admin.expect(lambda s: s.xml.get("type") == "chat")
+    assert await haven.stop() == 0
+    log = haven.log()
+    assert "Stopped cleanly" in log
+    for secret in ("private words 7731", "secret for the mod 5512", "alice@"):
+        assert secret not in log, secret
