@@ -1,10 +1,11 @@
-"""``haven``: run the service, check a config file, manage the database.
+"""``haven``: run the service, or check a config file.
 
 Examples::
 
     haven run --config /etc/haven/haven.toml
     haven check-config --config haven.toml
-    haven db upgrade --config haven.toml
+
+The schema is migrated on start; ``haven-admin db upgrade`` does it by hand.
 """
 
 from __future__ import annotations
@@ -80,41 +81,3 @@ def check_config(config_path: str) -> None:
         raise click.ClickException(f"database: {exc}") from exc
     click.echo(f"OK: {cfg.jid} on {cfg.server_host}:{cfg.server_port}, "
                f"{len(cfg.rooms)} room(s), database reachable")
-
-
-@main.group()
-def db() -> None:
-    """Database schema (Alembic migrations)."""
-
-
-@db.command()
-@CONFIG_OPTION
-def upgrade(config_path: str) -> None:
-    """Apply migrations up to the newest schema.
-
-    Example: haven db upgrade --config haven.toml
-    """
-    cfg = _load(config_path)
-    try:
-        store = Store(cfg.database_url)
-        store.check()
-        store.upgrade()
-    except StorageError as exc:
-        raise click.ClickException(f"database: {exc}") from exc
-    click.echo(f"Database at revision {store.current_revision()}")
-
-
-@db.command()
-@CONFIG_OPTION
-def current(config_path: str) -> None:
-    """Show the database's schema revision and the newest one.
-
-    Example: haven db current --config haven.toml
-    """
-    cfg = _load(config_path)
-    try:
-        store = Store(cfg.database_url)
-        store.check()
-    except StorageError as exc:
-        raise click.ClickException(f"database: {exc}") from exc
-    click.echo(f"current: {store.current_revision() or '(empty)'}  head: {store.head_revision()}")

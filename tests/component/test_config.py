@@ -101,10 +101,14 @@ def test_check_config_ok_and_db_commands(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(main, ["check-config", "--config", str(path)])
     assert ok.exit_code == 0 and "1 room(s)" in ok.output
-    before = runner.invoke(main, ["db", "current", "--config", str(path)])
+    from admin_cli.main import cli as admin
+
+    before = runner.invoke(admin, ["--config", str(path), "db", "current"])
     assert "current: (empty)" in before.output
-    up = runner.invoke(main, ["db", "upgrade", "--config", str(path)])
+    up = runner.invoke(admin, ["--config", str(path), "db", "upgrade"])
     assert up.exit_code == 0 and "revision 0001" in up.output
+    listed = runner.invoke(admin, ["--config", str(path), "rooms", "list", "--json"])
+    assert listed.exit_code == 0 and listed.output.strip() == "[]"
 
 
 def test_check_config_does_not_create_sqlite_but_checks_its_folder(tmp_path: Path) -> None:
