@@ -261,6 +261,8 @@ class ProsodyServer(XMPPServer):
     ``prosodyctl register``.
 
     :param http: also load ``websocket`` and ``bosh`` on a free HTTP port (``http_port``).
+    :param tls: offer STARTTLS with a self-signed certificate (for real clients that refuse
+        to log in without TLS, such as go-sendxmpp); plain login stays allowed.
     """
 
     name = "prosody"
@@ -270,6 +272,7 @@ class ProsodyServer(XMPPServer):
         *,
         authentication: str = "insecure",
         http: bool = False,
+        tls: bool = False,
         log_level: str = "debug",
         **kwargs: object,
     ) -> None:
@@ -278,6 +281,7 @@ class ProsodyServer(XMPPServer):
             raise ValueError(f"unsupported authentication {authentication!r}")
         self.authentication = authentication
         self.http = http
+        self.tls = tls
         self.http_port = 0
         self.config_path: Path | None = None
         self.stdout_path: Path | None = None
@@ -296,6 +300,8 @@ class ProsodyServer(XMPPServer):
         extra = ""
         if self.http:
             extra = '    "http";\n    "websocket";\n    "bosh";\n'
+        if self.tls:
+            extra += '    "tls";\n'
         return render_template(
             "prosody.cfg.lua.tmpl",
             {
@@ -327,6 +333,8 @@ class ProsodyServer(XMPPServer):
         workdir = self._make_workdir("haven-prosody-")
         (workdir / "data").mkdir()
         (workdir / "certs").mkdir()
+        if self.tls:
+            self._make_certificate(workdir / "certs")
         self.log_path = workdir / "prosody.log"
         self.stdout_path = workdir / "prosody.stdout"
         self.c2s_port, self.component_port, self.http_port = free_ports(3)
@@ -336,6 +344,15 @@ class ProsodyServer(XMPPServer):
         self._running = True
         atexit.register(self.stop)
         return self
+
+    def _make_certificate(self, folder: Path) -> None:
+        """A self-signed certificate for ``domain``, for clients that insist on STARTTLS."""
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", f"/CN={self.domain}", "-keyout", str(folder / f"{self.domain}.key"),
+             "-out", str(folder / f"{self.domain}.crt")],
+            check=True, capture_output=True, timeout=60,
+        )
 
     def _spawn(self) -> None:
         """Run Prosody on the current config and wait until its ports accept connections."""
