@@ -187,21 +187,20 @@ class Room:
     def occupant_jid(self, nick: str) -> str:
         return f"{self.jid}/{nick}"
 
-    def all_session_jids(self) -> list[str]:
-        return list(self._by_jid)
-
     def can_see_jids(self, viewer: Occupant, subject: Occupant) -> bool:
         """§7.2.3/§7.2.4: real JIDs go to moderators, or to all in non-anonymous rooms."""
         return viewer is subject or self.config.non_anonymous or viewer.is_moderator
 
     # ------------------------------------------------------------------ presence
-    def _item(self, o: Occupant, viewer: Occupant | None, **extra: Any) -> Item:
-        show = viewer is None or self.can_see_jids(viewer, o)
+    def _item(self, o: Occupant, viewer: Occupant, item_nick: str | None = None,
+              reason: str | None = None, actor_nick: str | None = None) -> Item:
         return Item(
             affiliation=o.affiliation.value,
             role=o.role.value,
-            jid=o.shown_jid() if show else None,
-            **extra,
+            jid=o.shown_jid() if self.can_see_jids(viewer, o) else None,
+            nick=item_nick,
+            reason=reason,
+            actor_nick=actor_nick,
         )
 
     def _presence_to(
@@ -214,22 +213,26 @@ class Room:
         codes: tuple[int, ...] = (),
         nick: str | None = None,
         payload: Any = None,
-        **extra: Any,
+        item_nick: str | None = None,
+        reason: str | None = None,
+        actor_nick: str | None = None,
+        status: str | None = None,
     ) -> None:
-        """Send ``o``'s in-room presence to one session ``to`` of ``viewer``."""
-        own = viewer is o
+        """Send ``o``'s in-room presence to one session ``to`` of ``viewer``.
+
+        ``nick`` overrides the occupant JID's resource (the old nick on a change),
+        ``item_nick`` is the new nick of a 303, ``status`` a text the service adds.
+        """
         self.sender.presence(
             OutPresence(
                 to=to,
                 frm=self.occupant_jid(nick or o.nick),
-                item=self._item(o, viewer, nick=extra.pop("item_nick", None),
-                                reason=extra.pop("reason", None),
-                                actor_nick=extra.pop("actor_nick", None)),
+                item=self._item(o, viewer, item_nick, reason, actor_nick),
                 available=available,
                 payload=o.presence if payload is None else payload,
-                codes=((SELF, *codes) if own else codes),
+                codes=((SELF, *codes) if viewer is o else codes),
                 occupant_id=o.occupant_id,
-                **extra,
+                status=status,
             )
         )
 
