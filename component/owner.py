@@ -17,7 +17,6 @@ from muc.roomconfig import FORM_TYPE
 from muc.service import MucService
 
 NS_OWNER = "http://jabber.org/protocol/muc#owner"
-NS_ADMIN = "http://jabber.org/protocol/muc#admin"
 NS_DATA = "jabber:x:data"
 
 

@@ -20,7 +20,7 @@ from slixmpp.jid import JID
 from slixmpp.plugins.xep_0082 import parse as parse_datetime
 from slixmpp.xmlstream import StanzaBase
 
-from component import disco, owner
+from component import admin, disco, owner
 from component.sender import NS_MUC, NS_MUC_USER, presence_payload
 from muc.errors import MucError
 from muc.history import HistoryRequest
@@ -230,9 +230,8 @@ class Router:
             disco.room_items(iq, room)
         elif tag == f"{{{owner.NS_OWNER}}}query":
             owner.handle(iq, self.service, room)
-        elif tag == f"{{{owner.NS_ADMIN}}}query":
-            raise MucError("feature-not-implemented",
-                           "Room administration (muc#admin) is not supported yet.")
+        elif tag == f"{{{admin.NS_ADMIN}}}query":
+            admin.handle(iq, self.service, room)
         else:
             raise MucError("feature-not-implemented",
                            f"This room does not support {tag.split('}')[0][1:]} requests.")

@@ -132,6 +132,7 @@ class Room:
         settings: ServiceSettings,
         new_id: Callable[[], str],
         affiliations: dict[str, Affiliation] | None = None,
+        affiliation_reasons: dict[str, str] | None = None,
         subject: str = "",
         subject_from: str = "",
         subject_at: datetime | None = None,
@@ -148,6 +149,7 @@ class Room:
         self.settings = settings
         self.new_id = new_id
         self.affiliations: dict[str, Affiliation] = dict(affiliations or {})
+        self.affiliation_reasons: dict[str, str] = dict(affiliation_reasons or {})
         self.subject = subject
         self.subject_from = subject_from
         self.subject_at = subject_at
@@ -549,8 +551,10 @@ class Room:
         """Record an affiliation (§9, §10); live occupants pick it up."""
         if affiliation is Affiliation.NONE:
             self.affiliations.pop(jid, None)
+            self.affiliation_reasons.pop(jid, None)
         else:
             self.affiliations[jid] = affiliation
+            self.affiliation_reasons[jid] = reason
         if self.config.persistent:
             self.store.save_affiliation(self.jid, jid, affiliation.value, reason)
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from muc import features
+from muc import admin, features
+from muc.admin import AdminItem, ListEntry
 from muc.config import RoomConfig, ServiceSettings
 from muc.errors import MucError
 from muc.history import HistoryEntry, HistoryRequest
@@ -46,6 +47,7 @@ class StoredRoom:
     affiliations: dict[str, str] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
     subject_at: datetime | None = None
+    affiliation_reasons: dict[str, str] = field(default_factory=dict)
 
 
 class MucService:
@@ -84,6 +86,7 @@ class MucService:
         for s in stored:
             affs = {jid: Affiliation(a) for jid, a in s.affiliations.items()}
             self._make_room(s.jid, RoomConfig.from_dict(s.config), affiliations=affs,
+                            affiliation_reasons=s.affiliation_reasons,
                             subject=s.subject, subject_from=s.subject_from,
                             subject_at=s.subject_at,
                             history=s.history)
@@ -188,6 +191,17 @@ class MucService:
                 mtype: str) -> None:
         """§7.5."""
         self.require_room(room_jid).handle_private(full_jid, nick, payload, mtype)
+
+    # ------------------------------------------------------------------ admin
+    def admin_set(self, room_jid: str, full_jid: str, items: list[AdminItem]) -> None:
+        """§8–§10: role and affiliation changes (``muc#admin`` set)."""
+        admin.admin_set(self.require_room(room_jid), full_jid, items)
+
+    def admin_list(self, room_jid: str, full_jid: str, *, role: str | None = None,
+                   affiliation: str | None = None) -> list[ListEntry]:
+        """§8.5, §9.2, §9.5, §9.8, §10.5, §10.8: read a role or affiliation list."""
+        return admin.admin_list(self.require_room(room_jid), full_jid, role=role,
+                                affiliation=affiliation)
 
     # ------------------------------------------------------------------ owner
     def require_owner(self, room_jid: str, full_jid: str) -> Room:

@@ -130,7 +130,9 @@ class Store:
             for row in s.scalars(select(RoomRow).order_by(RoomRow.id)):
                 aff_rows = s.scalars(
                     select(AffiliationRow).where(AffiliationRow.room_id == row.id))
-                affs = {a.jid: a.affiliation for a in aff_rows}
+                aff_list = list(aff_rows)
+                affs = {a.jid: a.affiliation for a in aff_list}
+                reasons = {a.jid: a.reason for a in aff_list if a.reason}
                 limit = int(row.config.get("history_length", history_limit) or 0)
                 limit = min(limit, history_limit)
                 msgs = list(s.scalars(
@@ -140,7 +142,7 @@ class Store:
                 history = [HistoryEntry(m.stanza, m.created_at, m.stanza_id)
                            for m in reversed(msgs)]
                 out.append(StoredRoom(row.jid, dict(row.config), row.subject, row.subject_from,
-                                      affs, history, row.subject_at))
+                                      affs, history, row.subject_at, reasons))
         return out
 
     def count_messages(self, room: str | None = None) -> int:

@@ -1,0 +1,248 @@
+"""Role and affiliation changes and the admin lists (``muc#admin``), XEP-0045 §8–§10.
+
+One request may carry several items (§9.5, §10.5: "modify … list"); every
+item is checked first, then all are applied, so a request is all or nothing.
+Who may do what follows the privilege tables of §5.1.1 and §5.2.1:
+
+- moderators kick (role none, §8.2), grant and revoke voice (§8.3, §8.4) and
+  read the voice list (§8.5), but never touch an admin or owner (``not-allowed``);
+- admins (and owners) ban (§9.1), grant and revoke membership (§9.3, §9.4),
+  grant and revoke moderator (§9.6, §9.7), read the ban, member and moderator
+  lists (§9.2, §9.5, §9.8); an admin can't change an admin or owner;
+- owners grant and revoke admin and owner (§10.3–§10.8) and read those lists;
+  "the service MUST NOT allow the last owner to … revoke his own ownership"
+  (§10.6, ``conflict``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from muc.errors import MucError
+from muc.occupant import Occupant
+from muc.roles import Affiliation, Role, default_role
+from muc.room import Room, bare
+
+BANNED = 301
+KICKED = 307
+AFFILIATION_REMOVED = 321
+
+
+@dataclass(frozen=True)
+class AdminItem:
+    """One ``<item/>`` of a ``muc#admin`` set request."""
+
+    jid: str | None = None
+    nick: str | None = None
+    role: str | None = None
+    affiliation: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One ``<item/>`` of a ``muc#admin`` list result."""
+
+    jid: str | None
+    nick: str | None
+    role: str | None
+    affiliation: str | None
+    reason: str | None = None
+
+
+@dataclass
+class _Actor:
+    jid: str
+    affiliation: Affiliation
+    occupant: Occupant | None
+
+    @property
+    def nick(self) -> str | None:
+        return self.occupant.nick if self.occupant else None
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.occupant is not None and self.occupant.role is Role.MODERATOR
+
+
+@dataclass
+class _Change:
+    item: AdminItem
+    target_jid: str | None = None  # bare JID (affiliation changes)
+    occupant: Occupant | None = None  # role changes, or the affiliated occupant if present
+    role: Role | None = None
+    affiliation: Affiliation | None = None
+    extra: list[Occupant] = field(default_factory=list)
+
+
+def _actor(room: Room, actor_jid: str) -> _Actor:
+    return _Actor(actor_jid, room.affiliation_of(bare(actor_jid)),
+                  room.occupant_by_jid(actor_jid))
+
+
+def _parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError as exc:
+        raise MucError("bad-request", f"'{value}' is not a role.") from exc
+
+
+def _parse_affiliation(value: str) -> Affiliation:
+    try:
+        return Affiliation(value)
+    except ValueError as exc:
+        raise MucError("bad-request", f"'{value}' is not an affiliation.") from exc
+
+
+def _stored_owners(room: Room) -> set[str]:
+    return {j for j, a in room.affiliations.items() if a is Affiliation.OWNER}
+
+
+def _plan_role(room: Room, actor: _Actor, item: AdminItem) -> _Change:
+    """Check one role change (§8.2–§8.4, §9.6–§9.7)."""
+    role = _parse_role(item.role or "")
+    if item.nick:
+        target = room.occupant_by_nick(item.nick)
+        if target is None:
+            raise MucError("item-not-found", f"Nobody called '{item.nick}' is in this room.")
+    elif item.jid:
+        target = next((o for o in room.occupants() if o.bare_jid == bare(item.jid)), None)
+        if target is None:
+            raise MucError("item-not-found", "That person is not in this room.")
+    else:
+        raise MucError("bad-request", "A role change needs the occupant's nick.")
+    if not actor.is_moderator:
+        raise MucError("forbidden", "Only moderators can change roles in this room.")
+    privileged = actor.affiliation.rank >= Affiliation.ADMIN.rank
+    touches_moderator = Role.MODERATOR in (role, target.role) and role is not target.role
+    if touches_moderator and not privileged:
+        raise MucError("forbidden", "Only the room's admins and owners can grant or revoke "
+                                        "moderator status.")
+    if role is not Role.MODERATOR and target.affiliation.rank >= Affiliation.ADMIN.rank:
+        raise MucError("not-allowed", f"{target.nick} is an admin or owner of this room; their "
+                                      f"role can't be lowered.")
+    return _Change(item, occupant=target, role=role)
+
+
+def _plan_affiliation(room: Room, actor: _Actor, item: AdminItem) -> _Change:
+    """Check one affiliation change (§9.1, §9.3–§9.4, §10.3–§10.8)."""
+    new = _parse_affiliation(item.affiliation or "")
+    if item.jid:
+        target_jid = bare(item.jid)
+    elif item.nick:
+        occupant = room.occupant_by_nick(item.nick)
+        if occupant is None:
+            raise MucError("item-not-found", f"Nobody called '{item.nick}' is in this room.")
+        target_jid = occupant.bare_jid
+    else:
+        raise MucError("bad-request", "An affiliation change needs a JID (or a present nick).")
+    if actor.affiliation.rank < Affiliation.ADMIN.rank:
+        raise MucError("forbidden", "Only the room's admins and owners can change affiliations.")
+    current = room.affiliation_of(target_jid)
+    if room.settings.is_admin(target_jid):
+        raise MucError("not-allowed", "Service administrators own every room; their "
+                                      "affiliation can't be changed here.")
+    is_owner = actor.affiliation is Affiliation.OWNER
+    touches_staff = max(new.rank, current.rank) >= Affiliation.ADMIN.rank
+    if touches_staff and not is_owner:
+        if new.rank >= Affiliation.ADMIN.rank:
+            raise MucError("forbidden", "Only owners can grant admin or owner status.")
+        raise MucError("not-allowed", "An admin can't change the affiliation of an admin or "
+                                      "owner.")
+    if current is Affiliation.OWNER and new is not Affiliation.OWNER \
+            and _stored_owners(room) == {target_jid}:
+        raise MucError("conflict", "The room must keep at least one owner; make someone else "
+                                   "an owner first.")
+    present = [o for o in room.occupants() if o.bare_jid == target_jid]
+    return _Change(item, target_jid=target_jid, affiliation=new, extra=present)
+
+
+def admin_set(room: Room, actor_jid: str, items: list[AdminItem]) -> None:
+    """A ``muc#admin`` set: check every item, then apply them all (all or nothing)."""
+    if not items:
+        raise MucError("bad-request", "The request has no <item/>.")
+    actor = _actor(room, actor_jid)
+    plan: list[_Change] = []
+    for item in items:
+        if item.role and item.affiliation:
+            raise MucError("bad-request", "An item changes a role or an affiliation, not both.")
+        if item.role:
+            plan.append(_plan_role(room, actor, item))
+        elif item.affiliation:
+            plan.append(_plan_affiliation(room, actor, item))
+        else:
+            raise MucError("bad-request", "Each item needs a role or an affiliation.")
+    for change in plan:
+        if change.role is not None:
+            _apply_role(room, actor, change)
+        else:
+            _apply_affiliation(room, actor, change)
+
+
+def _apply_role(room: Room, actor: _Actor, change: _Change) -> None:
+    o, role, reason = change.occupant, change.role, change.item.reason
+    assert o is not None and role is not None
+    if role is Role.NONE:
+        if room.occupant_by_nick(o.nick) is o:  # still present
+            room.remove_occupant(o, (KICKED,), reason=reason, actor_nick=actor.nick)
+        return
+    if o.role is role:
+        return
+    o.role = role
+    room.broadcast_presence(o, reason=reason, actor_nick=actor.nick)
+
+
+def _apply_affiliation(room: Room, actor: _Actor, change: _Change) -> None:
+    new, jid, reason = change.affiliation, change.target_jid, change.item.reason or ""
+    assert new is not None and jid is not None
+    room.set_affiliation(jid, new, reason)
+    for o in change.extra:
+        if room.occupant_by_nick(o.nick) is not o:
+            continue
+        o.affiliation = new
+        if new is Affiliation.OUTCAST:
+            room.remove_occupant(o, (BANNED,), reason=reason or None, actor_nick=actor.nick)
+            continue
+        if room.config.members_only and new.rank < Affiliation.MEMBER.rank:
+            room.remove_occupant(o, (AFFILIATION_REMOVED,), reason=reason or None,
+                                 actor_nick=actor.nick)
+            continue
+        o.role = _role_after(o, new, room.config.moderated)
+        room.broadcast_presence(o, reason=reason or None, actor_nick=actor.nick)
+
+
+def _role_after(o: Occupant, affiliation: Affiliation, moderated: bool) -> Role:
+    """The role that goes with a new affiliation (§5.1.2), keeping granted voice/moderator."""
+    base = default_role(affiliation, moderated)
+    if base is Role.MODERATOR:
+        return base
+    if o.role is Role.MODERATOR and affiliation.rank < Affiliation.ADMIN.rank:
+        return base  # an ex-admin loses the moderator role that came with it
+    return Role(max(o.role, base, key=lambda r: r.rank))
+
+
+def admin_list(room: Room, actor_jid: str, *, role: str | None = None,
+               affiliation: str | None = None) -> list[ListEntry]:
+    """A ``muc#admin`` get: the voice or moderator list (by role), or the ban,
+    member, admin or owner list (by affiliation)."""
+    actor = _actor(room, actor_jid)
+    if role:
+        wanted = _parse_role(role)
+        if wanted not in (Role.PARTICIPANT, Role.MODERATOR):
+            raise MucError("bad-request", "Only the voice and moderator lists can be requested.")
+        if not actor.is_moderator:
+            raise MucError("forbidden", "Only moderators can see that list.")
+        return [ListEntry(o.bare_jid, o.nick, o.role.value, o.affiliation.value)
+                for o in room.occupants() if o.role is wanted]
+    if not affiliation:
+        raise MucError("bad-request", "Ask for a list by role or by affiliation.")
+    aff = _parse_affiliation(affiliation)
+    if aff is Affiliation.NONE:
+        raise MucError("bad-request", "There is no list of unaffiliated users.")
+    needed = Affiliation.OWNER if aff.rank >= Affiliation.ADMIN.rank else Affiliation.ADMIN
+    if actor.affiliation.rank < needed.rank:
+        raise MucError("forbidden", f"Only the room's {needed.value}s can see that list.")
+    nicks = {o.bare_jid: o.nick for o in room.occupants()}
+    reasons = room.affiliation_reasons
+    return [ListEntry(jid, nicks.get(jid), None, a.value, reasons.get(jid) or None)
+            for jid, a in sorted(room.affiliations.items()) if a is aff]
