@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_PING = "urn:xmpp:ping"
+NS_MODERATE = "urn:xmpp:message-moderate:1"
+NS_RETRACT = "urn:xmpp:message-retract:1"
+NS_MODERATE_0 = "urn:xmpp:message-moderate:0"
+NS_RETRACT_0 = "urn:xmpp:message-retract:0"
+NS_FASTEN = "urn:xmpp:fasten:0"
 
 # XEP-0045 §18.1.2 (Ghost Users): "the delivery-related errors are gone,
 # item-not-found, recipient-unavailable, redirect, remote-server-not-found
@@ -232,9 +237,27 @@ class Router:
             owner.handle(iq, self.service, room)
         elif tag == f"{{{admin.NS_ADMIN}}}query":
             admin.handle(iq, self.service, room)
+        elif tag in (f"{{{NS_MODERATE}}}moderate", f"{{{NS_FASTEN}}}apply-to") \
+                and iq["type"] == "set":
+            self._moderate(iq, payload[0])
         else:
             raise MucError("feature-not-implemented",
                            f"This room does not support {tag.split('}')[0][1:]} requests.")
+
+    def _moderate(self, iq: Iq, el: Any) -> None:
+        """XEP-0425: ``<moderate id=…>`` (:1) or ``<apply-to id=…><moderate/>`` (:0)."""
+        if el.tag == f"{{{NS_FASTEN}}}apply-to":
+            inner = el.find(f"{{{NS_MODERATE_0}}}moderate")
+            if inner is None or inner.find(f"{{{NS_RETRACT_0}}}retract") is None:
+                raise MucError("feature-not-implemented",
+                               "Only moderated retraction can be applied to a message.")
+        else:
+            inner = el
+            if inner.find(f"{{{NS_RETRACT}}}retract") is None:
+                raise MucError("bad-request", "A moderation request must contain <retract/>.")
+        reason = inner.findtext(f"{{{NS_MODERATE_0 if inner is not el else NS_MODERATE}}}reason")
+        self.service.moderate(iq["to"].bare, iq["from"].full, el.get("id", ""), reason)
+        iq.reply(clear=True).send()
 
     def _ping(self, iq: Iq) -> None:
         """XEP-0199 ping of the service or a room; XEP-0410 self-ping of an occupant.

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 from slixmpp import Message, Presence
 from slixmpp.xmlstream import tostring
 
-from muc.ports import OutGroupchat, OutPresence, OutPrivate
+from muc.ports import OutGroupchat, OutPresence, OutPrivate, Retraction
 
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
@@ -28,6 +28,11 @@ NS_SID = "urn:xmpp:sid:0"
 NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 NS_DELAY = "urn:xmpp:delay"
 NS_ADDRESS = "http://jabber.org/protocol/address"
+NS_RETRACT = "urn:xmpp:message-retract:1"
+NS_MODERATE = "urn:xmpp:message-moderate:1"
+NS_RETRACT_0 = "urn:xmpp:message-retract:0"
+NS_MODERATE_0 = "urn:xmpp:message-moderate:0"
+NS_FASTEN = "urn:xmpp:fasten:0"
 
 # Children a client may not forge in what the room relays: the room's own
 # stanza-id (XEP-0359 §5 "MUST … remove any <stanza-id/> … by the room"),
@@ -171,6 +176,43 @@ class XmppSender:
     def notice(self, to: str, room: str, body: str) -> None:
         self.send_raw(f"<message from={quoteattr(room)} to={quoteattr(to)} type='groupchat'>"
                       f"<body>{escape(body)}</body></message>")
+
+    def retraction(self, recipients: Sequence[str], r: Retraction) -> None:
+        """XEP-0425 §3: one message from the room, in the :1 form and the legacy :0
+        form (``apply-to``), so clients of either version hide the message."""
+        reason = f"<reason>{escape(r.reason)}</reason>" if r.reason else ""
+        by_oid = (f"<occupant-id xmlns='{NS_OCCUPANT_ID}' id={quoteattr(r.by_occupant_id)}/>"
+                  if r.by_occupant_id else "")
+        rest = (
+            f" from={quoteattr(r.room)} type='groupchat' id={quoteattr(r.message_id)}>"
+            f"<retract xmlns='{NS_RETRACT}' id={quoteattr(r.stanza_id)}>"
+            f"<moderated xmlns='{NS_MODERATE}' by={quoteattr(r.by)}>{by_oid}</moderated>"
+            f"{reason}</retract>"
+            f"<apply-to xmlns='{NS_FASTEN}' id={quoteattr(r.stanza_id)}>"
+            f"<moderated xmlns='{NS_MODERATE_0}' by={quoteattr(r.by)}>"
+            f"<retract xmlns='{NS_RETRACT_0}'/>{reason}</moderated></apply-to>"
+            f"<body>A moderator removed a message.</body>"
+            f"<fallback xmlns='urn:xmpp:fallback:0' for='{NS_RETRACT}'/>"
+            f"</message>"
+        )
+        for to in recipients:
+            self.send_raw(f"<message to={quoteattr(to)}{rest}")
+
+    def tombstone(self, r: Retraction) -> str:
+        """XEP-0425 §4: what history and the archive keep instead of the message."""
+        reason = f"<reason>{escape(r.reason)}</reason>" if r.reason else ""
+        author = (f"<occupant-id xmlns='{NS_OCCUPANT_ID}' id={quoteattr(r.author_occupant_id)}/>"
+                  if r.author_occupant_id else "")
+        by_oid = (f"<occupant-id xmlns='{NS_OCCUPANT_ID}' id={quoteattr(r.by_occupant_id)}/>"
+                  if r.by_occupant_id else "")
+        return (
+            f"<message from={quoteattr(r.room + '/' + r.author_nick)} type='groupchat'>"
+            f"{author}<stanza-id xmlns='{NS_SID}' by={quoteattr(r.room)} "
+            f"id={quoteattr(r.stanza_id)}/>"
+            f"<retracted xmlns='{NS_RETRACT}' stamp='{stamp(r.stamp)}'>"
+            f"<moderated xmlns='{NS_MODERATE}' by={quoteattr(r.by)}>{by_oid}</moderated>"
+            f"{reason}</retracted></message>"
+        )
 
     def status(self, to: str, room: str, codes: tuple[int, ...]) -> None:
         """§10.2.1: "a message … containing a status code of 104" from the room."""

@@ -50,6 +50,14 @@ class HistoryRing:
         self._entries = deque(self._entries if size > 0 else (), maxlen=max(size, 1))
         self.size = size
 
+    def replace(self, stanza_id: str, stanza: str) -> bool:
+        """Swap the stored stanza of one entry (a retraction's tombstone)."""
+        for i, e in enumerate(self._entries):
+            if e.stanza_id == stanza_id:
+                self._entries[i] = HistoryEntry(stanza, e.stamp, e.stanza_id)
+                return True
+        return False
+
     def __len__(self) -> int:
         return len(self._entries)
 

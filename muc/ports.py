@@ -63,6 +63,21 @@ class OutGroupchat:
 
 
 @dataclass(frozen=True, slots=True)
+class Retraction:
+    """A moderator's retraction of one message (XEP-0425)."""
+
+    room: str
+    stanza_id: str  # the room's stanza-id of the retracted message
+    author_nick: str
+    author_occupant_id: str | None
+    by: str  # room/nick of the moderator
+    by_occupant_id: str | None
+    reason: str | None
+    stamp: datetime
+    message_id: str  # id of the retraction message the room sends
+
+
+@dataclass(frozen=True, slots=True)
 class OutPrivate:
     """A private message between occupants (XEP-0045 §7.5)."""
 
@@ -103,6 +118,12 @@ class Sender(Protocol):
     def status(self, to: str, room: str, codes: tuple[int, ...]) -> None:
         """A body-less message from the room carrying status codes (§10.2.1)."""
 
+    def retraction(self, recipients: Sequence[str], r: Retraction) -> None:
+        """Tell every occupant that a message was retracted (XEP-0425 §3)."""
+
+    def tombstone(self, r: Retraction) -> str:
+        """The stored stanza that replaces a retracted message (XEP-0425 §4)."""
+
 
 class Clock(Protocol):
     """Time source; a fixed clock in tests."""
@@ -138,6 +159,12 @@ class RecordingSender:
 
     def status(self, to: str, room: str, codes: tuple[int, ...]) -> None:
         self.sent.append(("status", (to, codes)))
+
+    def retraction(self, recipients: Sequence[str], r: Retraction) -> None:
+        self.sent.append(("retraction", (tuple(recipients), r)))
+
+    def tombstone(self, r: Retraction) -> str:
+        return f"<message from='{r.room}/{r.author_nick}'><retracted id='{r.stanza_id}'/></message>"
 
     def of(self, kind: str) -> list[Any]:
         """Everything recorded of one kind, in order."""
@@ -181,6 +208,9 @@ class Persistence(Protocol):
     def archive(self, msg: ArchivedMessage) -> None:
         """Append one broadcast message to the room's archive."""
 
+    def retract(self, room: str, stanza_id: str, tombstone: str) -> None:
+        """Replace an archived message by its tombstone (body erased)."""
+
 
 @dataclass
 class MemoryPersistence:
@@ -207,3 +237,11 @@ class MemoryPersistence:
 
     def archive(self, msg: ArchivedMessage) -> None:
         self.messages.append(msg)
+
+    def retract(self, room: str, stanza_id: str, tombstone: str) -> None:
+        self.messages = [
+            ArchivedMessage(m.room, m.stanza_id, m.stamp, m.nick, m.occupant_id, m.sender_jid,
+                            None, tombstone)
+            if (m.room, m.stanza_id) == (room, stanza_id) else m
+            for m in self.messages
+        ]

@@ -34,6 +34,7 @@ from muc.ports import (
     Persistence,
     Sender,
 )
+from muc.recent import RecentMessages, SentMessage
 from muc.roles import Affiliation, Role, default_role
 
 # XEP-0045 §15 status codes used by the core.
@@ -137,6 +138,7 @@ class Room:
         subject_from: str = "",
         subject_at: datetime | None = None,
         history: list[HistoryEntry] | None = None,
+        recent: list[SentMessage] | None = None,
         locked: bool = False,
         on_empty: Callable[[Room], None] | None = None,
     ) -> None:
@@ -154,6 +156,7 @@ class Room:
         self.subject_from = subject_from
         self.subject_at = subject_at
         self.history = HistoryRing(config.history_length, history or ())
+        self.recent = RecentMessages(entries=recent or ())
         self.locked = locked  # §10.1.1: created, not yet configured
         self.destroyed = False
         self.on_empty = on_empty
@@ -188,6 +191,10 @@ class Room:
 
     def occupant_jid(self, nick: str) -> str:
         return f"{self.jid}/{nick}"
+
+    def all_jids(self) -> list[str]:
+        """Every session's real full JID: the recipients of a broadcast."""
+        return list(self._by_jid)
 
     def can_see_jids(self, viewer: Occupant, subject: Occupant) -> bool:
         """§7.2.3/§7.2.4: real JIDs go to moderators, or to all in non-anonymous rooms."""
@@ -505,7 +512,10 @@ class Room:
         msg = OutGroupchat(frm=self.occupant_jid(o.nick), room=self.jid, payload=payload,
                            stanza_id=stanza_id, occupant_id=o.occupant_id)
         stanza = self.sender.groupchat(list(self._by_jid), msg)
+        if body is None:
+            return stanza_id  # chat states and the like: relayed, never kept
         self.history.append(HistoryEntry(stanza, now, stanza_id))
+        self.recent.add(SentMessage(stanza_id, o.occupant_id, o.nick, o.bare_jid, now))
         if self.config.logging:
             # Only archived rooms store messages (and their senders' real JIDs);
             # a room with logging off keeps its recent history in memory only.

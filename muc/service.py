@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from muc import admin, features
+from muc import admin, features, retraction
 from muc.admin import AdminItem, ListEntry
 from muc.config import RoomConfig, ServiceSettings
 from muc.errors import MucError
@@ -22,6 +22,7 @@ from muc.history import HistoryEntry, HistoryRequest
 from muc.hooks import HookBus
 from muc.ids import new_stanza_id
 from muc.ports import Clock, Persistence, Sender
+from muc.recent import SentMessage
 from muc.roles import Affiliation
 from muc.room import Room, bare
 from muc.roomconfig import FieldRegistry
@@ -48,6 +49,7 @@ class StoredRoom:
     history: list[HistoryEntry] = field(default_factory=list)
     subject_at: datetime | None = None
     affiliation_reasons: dict[str, str] = field(default_factory=dict)
+    recent: list[SentMessage] = field(default_factory=list)
 
 
 class MucService:
@@ -86,7 +88,7 @@ class MucService:
         for s in stored:
             affs = {jid: Affiliation(a) for jid, a in s.affiliations.items()}
             self._make_room(s.jid, RoomConfig.from_dict(s.config), affiliations=affs,
-                            affiliation_reasons=s.affiliation_reasons,
+                            affiliation_reasons=s.affiliation_reasons, recent=s.recent,
                             subject=s.subject, subject_from=s.subject_from,
                             subject_at=s.subject_at,
                             history=s.history)
@@ -202,6 +204,11 @@ class MucService:
         """§8.5, §9.2, §9.5, §9.8, §10.5, §10.8: read a role or affiliation list."""
         return admin.admin_list(self.require_room(room_jid), full_jid, role=role,
                                 affiliation=affiliation)
+
+    def moderate(self, room_jid: str, full_jid: str, stanza_id: str,
+                 reason: str | None) -> None:
+        """XEP-0425: a moderator retracts a message."""
+        retraction.moderate(self.require_room(room_jid), full_jid, stanza_id, reason)
 
     # ------------------------------------------------------------------ owner
     def require_owner(self, room_jid: str, full_jid: str) -> Room:

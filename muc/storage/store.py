@@ -19,13 +19,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from muc.history import HistoryEntry
 from muc.ports import ArchivedMessage
+from muc.recent import DEFAULT_SIZE as RECENT_SIZE
+from muc.recent import SentMessage
 from muc.service import StoredRoom
 from muc.storage.models import AffiliationRow, MessageRow, RoomRow
 
@@ -141,8 +143,15 @@ class Store:
                 )) if limit > 0 else []
                 history = [HistoryEntry(m.stanza, m.created_at, m.stanza_id)
                            for m in reversed(msgs)]
+                senders = s.execute(
+                    select(MessageRow.stanza_id, MessageRow.occupant_id, MessageRow.nick,
+                           MessageRow.sender_jid, MessageRow.created_at, MessageRow.body)
+                    .where(MessageRow.room_id == row.id)
+                    .order_by(MessageRow.id.desc()).limit(RECENT_SIZE)).all()
+                recent = [SentMessage(sid, oid, nick, jid, at, retracted=body is None)
+                          for sid, oid, nick, jid, at, body in reversed(senders)]
                 out.append(StoredRoom(row.jid, dict(row.config), row.subject, row.subject_from,
-                                      affs, history, row.subject_at, reasons))
+                                      affs, history, row.subject_at, reasons, recent))
         return out
 
     def count_messages(self, room: str | None = None) -> int:
@@ -207,6 +216,15 @@ class Store:
             s.add(AffiliationRow(room_id=rid, jid=jid, affiliation=affiliation, reason=reason))
         else:
             row.affiliation, row.reason = affiliation, reason
+
+    def _op_retract(self, s: Session, ids: dict[str, int], room: str, stanza_id: str,
+                    tombstone: str) -> None:
+        rid = self._room_id(s, ids, room)
+        if rid is None:
+            return
+        s.execute(update(MessageRow)
+                  .where(MessageRow.room_id == rid, MessageRow.stanza_id == stanza_id)
+                  .values(body=None, stanza=tombstone))
 
     def _op_archive(self, s: Session, ids: dict[str, int], msg: ArchivedMessage) -> None:
         rid = self._room_id(s, ids, msg.room)

@@ -48,6 +48,9 @@ class WriteBehindStore:
     def archive(self, msg: ArchivedMessage) -> None:
         self._q.put(("archive", (msg,)))
 
+    def retract(self, room: str, stanza_id: str, tombstone: str) -> None:
+        self._q.put(("retract", (room, stanza_id, tombstone)))
+
     # Control ------------------------------------------------------------------
     @property
     def pending(self) -> int:
