@@ -17,10 +17,17 @@ from muc.room import Room
 from muc.service import MucService
 
 NS_ADMIN = "http://jabber.org/protocol/muc#admin"
+NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 
 
 def _items(query: ET.Element) -> list[ET.Element]:
     return query.findall(f"{{{NS_ADMIN}}}item")
+
+
+def _occupant_id(item: ET.Element) -> str | None:
+    """Haven's extension: ``<item affiliation='outcast'><occupant-id id='…'/></item>``."""
+    el = item.find(f"{{{NS_OCCUPANT_ID}}}occupant-id")
+    return el.get("id") if el is not None else None
 
 
 def handle(iq: Iq, service: MucService, room: Room) -> None:
@@ -48,7 +55,8 @@ def handle(iq: Iq, service: MucService, room: Room) -> None:
     parsed = [
         AdminItem(jid=el.get("jid") or None, nick=el.get("nick") or None,
                   role=el.get("role") or None, affiliation=el.get("affiliation") or None,
-                  reason=el.findtext(f"{{{NS_ADMIN}}}reason") or None)
+                  reason=el.findtext(f"{{{NS_ADMIN}}}reason") or None,
+                  occupant_id=_occupant_id(el))
         for el in items
     ]
     service.admin_set(room.jid, requester, parsed)

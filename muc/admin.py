@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from muc.errors import MucError
+from muc.nick import NickError, fold
 from muc.occupant import Occupant
 from muc.roles import Affiliation, Role, default_role
 from muc.room import Room, bare
@@ -37,6 +38,7 @@ class AdminItem:
     role: str | None = None
     affiliation: str | None = None
     reason: str | None = None
+    occupant_id: str | None = None  # Haven: target by XEP-0421 occupant-id
 
 
 @dataclass(frozen=True)
@@ -124,18 +126,44 @@ def _plan_role(room: Room, actor: _Actor, item: AdminItem) -> _Change:
     return _Change(item, occupant=target, role=role)
 
 
+def _affiliation_target(room: Room, item: AdminItem) -> str:
+    """The bare JID an affiliation item is about.
+
+    Besides the standard ``jid``, Haven accepts a ``nick`` of someone present or
+    seen in recent messages, or an XEP-0421 ``occupant-id``: in a semi-anonymous
+    room this lets a moderator ban someone who already left without ever
+    learning (or needing) their address.
+    """
+    if item.jid:
+        return bare(item.jid)
+    if item.occupant_id:
+        present = next((o for o in room.occupants() if o.occupant_id == item.occupant_id),
+                       None)
+        jid = present.bare_jid if present else room.recent.jid_for_occupant_id(item.occupant_id)
+        if jid is None:
+            raise MucError("item-not-found", "No recent message or occupant has that "
+                                             "occupant-id.")
+        return jid
+    if item.nick:
+        occupant = room.occupant_by_nick(item.nick)
+        if occupant is not None:
+            return occupant.bare_jid
+        try:
+            jid = room.recent.jid_for_nick(fold(item.nick), fold)
+        except NickError:
+            jid = None
+        if jid is None:
+            raise MucError("item-not-found", f"Nobody called '{item.nick}' is here or wrote "
+                                             f"here recently.")
+        return jid
+    raise MucError("bad-request", "An affiliation change needs a jid, a nick or an "
+                                  "occupant-id.")
+
+
 def _plan_affiliation(room: Room, actor: _Actor, item: AdminItem) -> _Change:
     """Check one affiliation change (§9.1, §9.3–§9.4, §10.3–§10.8)."""
     new = _parse_affiliation(item.affiliation or "")
-    if item.jid:
-        target_jid = bare(item.jid)
-    elif item.nick:
-        occupant = room.occupant_by_nick(item.nick)
-        if occupant is None:
-            raise MucError("item-not-found", f"Nobody called '{item.nick}' is in this room.")
-        target_jid = occupant.bare_jid
-    else:
-        raise MucError("bad-request", "An affiliation change needs a JID (or a present nick).")
+    target_jid = _affiliation_target(room, item)
     if actor.affiliation.rank < Affiliation.ADMIN.rank:
         raise MucError("forbidden", "Only the room's admins and owners can change affiliations.")
     current = room.affiliation_of(target_jid)

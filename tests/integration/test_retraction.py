@@ -100,3 +100,29 @@ async def test_retraction_survives_a_restart(xmpp_server, haven, connect) -> Non
     await bob.expect(subject_message(room))
     assert not any("please remove me" in str(s) for s in bob.received)
     assert any(s.xml.find(f"{{{RETRACT}}}retracted") is not None for s in bob.received)
+
+
+@pytest.mark.parametrize("by", ["occupant-id", "nick"])
+async def test_ban_someone_who_already_left(xmpp_server, haven, connect, by) -> None:
+    """A moderator bans a member who left, by occupant-id or by the nick seen in
+    history, without seeing their address; the ban holds when they come back."""
+    from tests.integration.muc_helpers import occupant_id
+
+    room = haven.room("anxiety")
+    admin, alice = await connect("admin"), await connect("alice")
+    await admin.join(room, "Mod")
+    await alice.join(room, "Troll")
+    alice.groupchat(room, "nasty words")
+    seen = await admin.expect(groupchat("nasty words"))
+    oid = occupant_id(seen)
+    await alice.leave(room, "Troll")
+    if by == "occupant-id":
+        target = (f"<item affiliation='outcast'><occupant-id xmlns='urn:xmpp:occupant-id:0' "
+                  f"id='{oid}'/><reason>harassment</reason></item>")
+    else:
+        target = "<item affiliation='outcast' nick='Troll'><reason>harassment</reason></item>"
+    res = await admin.iq(f"<iq type='set' to='{room}' id='ban-{by}'><query "
+                         f"xmlns='http://jabber.org/protocol/muc#admin'>{target}</query></iq>")
+    assert res.xml.get("type") == "result", res
+    back = await alice.join(room, "SomeoneElse")
+    assert error(back)[1] == "forbidden"
