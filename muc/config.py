@@ -42,6 +42,9 @@ class RoomConfig:
     change_subject: bool = False  # may participants change the subject
     logging: bool = True  # the room keeps an archive (status 170)
     history_length: int = 20  # messages sent on join at most (muc#maxhistoryfetch)
+    presence_broadcast: list[str] = field(
+        default_factory=lambda: ["moderator", "participant", "visitor"])
+    slow_mode: int = 0  # seconds between two messages of one participant (0: off)
     contacts: list[str] = field(default_factory=list)  # muc#roominfo_contactjid
 
     @property

@@ -12,7 +12,7 @@ Priority bands, in one place (higher runs first):
     (§7.2.6), password -20 (§7.2.5), nickname conflict -30 (§7.2.8),
     max users -40 (§7.2.9).
 ``groupchat`` (an occupant sends a message to the room, §7.4)
-    size limit 60, role gate 50, safety checks 40..30, in-room commands 25,
+    size limit 60, role gate 50, slow mode 45, safety checks 40..30, in-room commands 25,
     subject change 20 (§8.1).
 ``private`` (an occupant sends a private message, §7.5)
     allowpm policy 50.

@@ -32,6 +32,8 @@ class Occupant:
     occupant_id: str
     sessions: dict[str, Session] = field(default_factory=dict)
     latest: str = ""  # full JID of the session whose presence is broadcast
+    announced: bool = False  # its presence has reached non-moderators
+    last_message: float = 0.0  # monotonic-ish time of its last groupchat message (slow mode)
 
     @property
     def presence(self) -> Any:

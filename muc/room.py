@@ -231,7 +231,16 @@ class Room:
 
         ``nick`` overrides the occupant JID's resource (the old nick on a change),
         ``item_nick`` is the new nick of a 303, ``status`` a text the service adds.
+        Presence of a role outside ``muc#roomconfig_presencebroadcast`` reaches
+        only the occupant and moderators, so lurking visitors can stay unseen.
         """
+        if viewer is not o and not viewer.is_moderator:
+            if available:
+                if o.role.value not in self.config.presence_broadcast:
+                    return
+                o.announced = True
+            elif not o.announced:
+                return
         self.sender.presence(
             OutPresence(
                 to=to,

@@ -19,7 +19,9 @@ from muc.features import (
     nick_conflict,
     nick_rules,
     password,
+    presence_broadcast,
     private_messages,
+    slow_mode,
     subject,
 )
 from muc.hooks import HookBus
@@ -40,6 +42,8 @@ ALL = (
     subject,
     history,
     private_messages,
+    presence_broadcast,
+    slow_mode,
 )
 
 

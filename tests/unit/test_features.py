@@ -21,6 +21,7 @@ from muc.features import (
     nick_rules,
     password,
     private_messages,
+    slow_mode,
     subject,
 )
 from muc.hooks import HookBus
@@ -54,11 +55,12 @@ def test_pre_join_checks_run_in_the_documented_order(svc: MucService) -> None:
 
 
 def test_message_and_join_hooks_in_the_documented_order(svc: MucService) -> None:
-    """muc/hooks.py: groupchat size 60, voice 50, subject 20; joined history 50 then
+    """muc/hooks.py: groupchat size 60, voice 50, slow mode 45, subject 20; joined history 50 then
     subject 20 (§7.1: history before subject); private allowpm 50; nick-change conflict."""
     assert svc.bus.handlers("groupchat") == [
         message_size.check_size,
         moderated.check_voice,
+        slow_mode.check_pace,
         subject.change_subject,
     ]
     assert svc.bus.handlers("joined") == [history.send_history, subject.send_subject]
@@ -88,6 +90,8 @@ def test_install_declares_every_owner_form_field() -> None:
         "muc#roomconfig_moderatedroom": "moderated",
         "muc#roomconfig_changesubject": "change_subject",
         "muc#roomconfig_allowpm": "allowpm",
+        "muc#roomconfig_presencebroadcast": "presence_broadcast",
+        "haven#slowmode": "slow_mode",
     }
     assert set(by_var.values()) <= set(RoomConfig().to_dict())
 
