@@ -10,8 +10,7 @@ Who may do what follows the privilege tables of §5.1.1 and §5.2.1:
   grant and revoke moderator (§9.6, §9.7), read the ban, member and moderator
   lists (§9.2, §9.5, §9.8); an admin can't change an admin or owner;
 - owners grant and revoke admin and owner (§10.3–§10.8) and read those lists;
-  "the service MUST NOT allow the last owner to … revoke his own ownership"
-  (§10.6, ``conflict``).
+  a room keeps at least one owner (§10.4, ``conflict``).
 """
 
 from __future__ import annotations
@@ -115,14 +114,27 @@ def _plan_role(room: Room, actor: _Actor, item: AdminItem) -> _Change:
         raise MucError("bad-request", "A role change needs the occupant's nick.")
     if not actor.is_moderator:
         raise MucError("forbidden", "Only moderators can change roles in this room.")
-    privileged = actor.affiliation.rank >= Affiliation.ADMIN.rank
+    if role is Role.NONE:
+        # §8.2: "A user cannot be kicked by a moderator with a lower affiliation"
+        # (not-allowed); kicking oneself MAY be refused with conflict.
+        if target is actor.occupant:
+            raise MucError("conflict", "You can't kick yourself; leave the room instead.")
+        if actor.affiliation.rank < target.affiliation.rank:
+            raise MucError("not-allowed", f"{target.nick} has a higher affiliation than you "
+                                          f"and can't be kicked by you.")
+        return _Change(item, occupant=target, role=role)
     touches_moderator = Role.MODERATOR in (role, target.role) and role is not target.role
-    if touches_moderator and not privileged:
+    if touches_moderator and actor.affiliation.rank < Affiliation.ADMIN.rank:
         raise MucError("forbidden", "Only the room's admins and owners can grant or revoke "
-                                        "moderator status.")
-    if role is not Role.MODERATOR and target.affiliation.rank >= Affiliation.ADMIN.rank:
-        raise MucError("not-allowed", f"{target.nick} is an admin or owner of this room; their "
-                                      f"role can't be lowered.")
+                                    "moderator status.")
+    lowering = role.rank < target.role.rank
+    if lowering and (target.affiliation.rank >= Affiliation.ADMIN.rank
+                     or (target.affiliation.rank >= actor.affiliation.rank
+                     and target is not actor.occupant)):
+        # §8.4: "A moderator MUST NOT be able to revoke voice from a user whose
+        # affiliation is at or above the moderator's level … nor … of an admin or owner".
+        raise MucError("not-allowed", f"{target.nick}'s role can't be lowered by you (their "
+                                      f"affiliation is at or above yours).")
     return _Change(item, occupant=target, role=role)
 
 
@@ -166,6 +178,10 @@ def _plan_affiliation(room: Room, actor: _Actor, item: AdminItem) -> _Change:
     target_jid = _affiliation_target(room, item)
     if actor.affiliation.rank < Affiliation.ADMIN.rank:
         raise MucError("forbidden", "Only the room's admins and owners can change affiliations.")
+    if new is Affiliation.OUTCAST and target_jid == bare(actor.jid):
+        # §9.1: "If an admin or owner attempts to ban himself, the service MUST deny
+        # the request and return a <conflict/> error".
+        raise MucError("conflict", "You can't ban yourself.")
     current = room.affiliation_of(target_jid)
     if room.settings.is_admin(target_jid):
         raise MucError("not-allowed", "Service administrators own every room; their "
@@ -200,6 +216,18 @@ def admin_set(room: Room, actor_jid: str, items: list[AdminItem]) -> None:
             plan.append(_plan_affiliation(room, actor, item))
         else:
             raise MucError("bad-request", "Each item needs a role or an affiliation.")
+    owners = _stored_owners(room)
+    if owners:
+        after = set(owners)
+        for change in plan:
+            if change.affiliation is Affiliation.OWNER and change.target_jid:
+                after.add(change.target_jid)
+            elif change.affiliation is not None:
+                after.discard(change.target_jid or "")
+        if not after:
+            # §10.4: every room keeps at least one owner, whatever the request holds.
+            raise MucError("conflict", "The room must keep at least one owner; make someone "
+                                       "else an owner first.")
     for change in plan:
         if change.role is not None:
             _apply_role(room, actor, change)
@@ -210,9 +238,10 @@ def admin_set(room: Room, actor_jid: str, items: list[AdminItem]) -> None:
 def _apply_role(room: Room, actor: _Actor, change: _Change) -> None:
     o, role, reason = change.occupant, change.role, change.item.reason
     assert o is not None and role is not None
+    if room.occupant_by_nick(o.nick) is not o:
+        return  # kicked or banned by an earlier item of the same request
     if role is Role.NONE:
-        if room.occupant_by_nick(o.nick) is o:  # still present
-            room.remove_occupant(o, (KICKED,), reason=reason, actor_nick=actor.nick)
+        room.remove_occupant(o, (KICKED,), reason=reason, actor_nick=actor.nick)
         return
     if o.role is role:
         return
@@ -227,7 +256,7 @@ def _apply_affiliation(room: Room, actor: _Actor, change: _Change) -> None:
     for o in change.extra:
         if room.occupant_by_nick(o.nick) is not o:
             continue
-        o.affiliation = new
+        old, o.affiliation = o.affiliation, new
         if new is Affiliation.OUTCAST:
             room.remove_occupant(o, (BANNED,), reason=reason or None, actor_nick=actor.nick)
             continue
@@ -235,16 +264,17 @@ def _apply_affiliation(room: Room, actor: _Actor, change: _Change) -> None:
             room.remove_occupant(o, (AFFILIATION_REMOVED,), reason=reason or None,
                                  actor_nick=actor.nick)
             continue
-        o.role = _role_after(o, new, room.config.moderated)
+        o.role = _role_after(o, old, new, room.config.moderated)
         room.broadcast_presence(o, reason=reason or None, actor_nick=actor.nick)
 
 
-def _role_after(o: Occupant, affiliation: Affiliation, moderated: bool) -> Role:
+def _role_after(o: Occupant, old: Affiliation, affiliation: Affiliation,
+                moderated: bool) -> Role:
     """The role that goes with a new affiliation (§5.1.2), keeping granted voice/moderator."""
     base = default_role(affiliation, moderated)
     if base is Role.MODERATOR:
         return base
-    if o.role is Role.MODERATOR and affiliation.rank < Affiliation.ADMIN.rank:
+    if old.rank >= Affiliation.ADMIN.rank:
         return base  # an ex-admin loses the moderator role that came with it
     return Role(max(o.role, base, key=lambda r: r.rank))
 
@@ -260,6 +290,10 @@ def admin_list(room: Room, actor_jid: str, *, role: str | None = None,
             raise MucError("bad-request", "Only the voice and moderator lists can be requested.")
         if not actor.is_moderator:
             raise MucError("forbidden", "Only moderators can see that list.")
+        if wanted is Role.MODERATOR and actor.affiliation.rank < Affiliation.ADMIN.rank:
+            # §9.8: the moderator list is an admin use case.
+            raise MucError("forbidden", "Only the room's admins and owners can see the "
+                                        "moderator list.")
         return [ListEntry(o.bare_jid, o.nick, o.role.value, o.affiliation.value)
                 for o in room.occupants() if o.role is wanted]
     if not affiliation:
