@@ -16,11 +16,12 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from slixmpp import Iq, Message, Presence
-from slixmpp.jid import JID
+from slixmpp.jid import JID, InvalidJID
 from slixmpp.plugins.xep_0082 import parse as parse_datetime
 from slixmpp.xmlstream import StanzaBase
 
 from component import admin, disco, owner
+from component.owner import NS_DATA, submitted_values
 from component.sender import NS_MUC, NS_MUC_USER, presence_payload
 from muc.errors import MucError
 from muc.history import HistoryRequest
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_PING = "urn:xmpp:ping"
+NS_MUC_REQUEST = "http://jabber.org/protocol/muc#request"
 NS_MODERATE = "urn:xmpp:message-moderate:1"
 NS_RETRACT = "urn:xmpp:message-retract:1"
 NS_MODERATE_0 = "urn:xmpp:message-moderate:0"
@@ -70,6 +72,19 @@ def parse_history(join: Any) -> HistoryRequest:
     return HistoryRequest(maxstanzas=_int_attr(el, "maxstanzas"),
                           maxchars=_int_attr(el, "maxchars"),
                           seconds=_int_attr(el, "seconds"), since=since)
+
+
+def _jid_attr(el: Any, name: str) -> str:
+    """A JID attribute, validated (RFC 7622); ``jid-malformed`` if it isn't one."""
+    raw = el.get(name) or ""
+    try:
+        jid = JID(raw)
+    except InvalidJID as exc:
+        raise MucError("jid-malformed", f"'{raw}' is not a valid address.") from exc
+    if not jid.domain:
+        raise MucError("jid-malformed", f"The <{el.tag.split('}')[-1]}/> needs a '{name}' "
+                                        f"address.")
+    return jid.full
 
 
 def error_condition(stanza: StanzaBase) -> str:
@@ -189,12 +204,8 @@ class Router:
             self.service.private(room, to.resource, frm.full, msg, mtype)
             return
         if mtype != "groupchat":
-            self.service.require_room(room)
-            if msg.xml.find(f"{{{NS_MUC_USER}}}x") is not None:
-                raise MucError("feature-not-implemented",
-                               "Invitations and voice requests are not supported yet.")
-            raise MucError("bad-request",
-                           "Messages to the room must be of type groupchat.")
+            self._room_message(msg, room)
+            return
         body_el = msg.xml.find(f"{{{self.ns}}}body")
         subject_el = msg.xml.find(f"{{{self.ns}}}subject")
         if msg.xml.find(f"{{{self.ns}}}thread") is not None:
@@ -204,6 +215,42 @@ class Router:
             (body_el.text or "") if body_el is not None else None,
             (subject_el.text or "") if subject_el is not None else None,
         )
+
+    def _room_message(self, msg: Message, room: str) -> None:
+        """A non-groupchat message to the room: invitation, decline (§7.8.2), voice
+        request (§7.13) or a moderator's voice approval (§8.6)."""
+        self.service.require_room(room)
+        frm = msg["from"].full
+        x = msg.xml.find(f"{{{NS_MUC_USER}}}x")
+        if x is not None:
+            invites = x.findall(f"{{{NS_MUC_USER}}}invite")
+            declines = x.findall(f"{{{NS_MUC_USER}}}decline")
+            if not invites and not declines:
+                raise MucError("bad-request", "Expected an <invite/> or a <decline/>.")
+            for el in invites:
+                self.service.invite(room, frm, _jid_attr(el, "to"),
+                                    el.findtext(f"{{{NS_MUC_USER}}}reason"))
+            for el in declines:
+                self.service.decline(room, frm, _jid_attr(el, "to"),
+                                     el.findtext(f"{{{NS_MUC_USER}}}reason"))
+            return
+        form = msg.xml.find(f"{{{NS_DATA}}}x")
+        if form is not None:
+            values = submitted_values(form)
+            if values.get("FORM_TYPE") != [NS_MUC_REQUEST]:
+                raise MucError("bad-request", "Unknown form; expected a muc#request form.")
+            if "muc#request_allow" in values:
+                allow = (values["muc#request_allow"] or [""])[0].strip().lower() in ("1", "true")
+                nick = (values.get("muc#roomnick") or [""])[0]
+                if not nick:
+                    raise MucError("bad-request", "The approval form needs muc#roomnick.")
+                self.service.answer_voice_request(room, frm, nick, allow)
+                return
+            if values.get("muc#role") not in (["participant"], None):
+                raise MucError("not-acceptable", "Only voice (participant) can be requested.")
+            self.service.request_voice(room, frm)
+            return
+        raise MucError("bad-request", "Messages to the room must be of type groupchat.")
 
     # ------------------------------------------------------------ iq
     def _iq(self, iq: Iq) -> None:

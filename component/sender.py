@@ -18,6 +18,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
 from slixmpp import Message, Presence
+from slixmpp.plugins.xep_0004 import Form
 from slixmpp.xmlstream import tostring
 
 from muc.ports import OutGroupchat, OutPresence, OutPrivate, Retraction
@@ -28,6 +29,7 @@ NS_SID = "urn:xmpp:sid:0"
 NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 NS_DELAY = "urn:xmpp:delay"
 NS_ADDRESS = "http://jabber.org/protocol/address"
+NS_MUC_REQUEST = "http://jabber.org/protocol/muc#request"
 NS_RETRACT = "urn:xmpp:message-retract:1"
 NS_MODERATE = "urn:xmpp:message-moderate:1"
 NS_RETRACT_0 = "urn:xmpp:message-retract:0"
@@ -197,6 +199,40 @@ class XmppSender:
         )
         for to in recipients:
             self.send_raw(f"<message to={quoteattr(to)}{rest}")
+
+    def invite(self, to: str, room: str, inviter: str, reason: str | None,
+               password: str | None) -> None:
+        """§7.8.2: the room's invitation, ``from`` the inviter's occupant JID."""
+        inner = f"<reason>{escape(reason)}</reason>" if reason else ""
+        pw = f"<password>{escape(password)}</password>" if password else ""
+        self.send_raw(f"<message from={quoteattr(room)} to={quoteattr(to)}>"
+                      f"<x xmlns='{NS_MUC_USER}'><invite from={quoteattr(inviter)}>{inner}"
+                      f"</invite>{pw}</x></message>")
+
+    def decline(self, to: str, room: str, invitee: str, reason: str | None) -> None:
+        """§7.8.2: a decline, relayed to the inviter."""
+        inner = f"<reason>{escape(reason)}</reason>" if reason else ""
+        self.send_raw(f"<message from={quoteattr(room)} to={quoteattr(to)}>"
+                      f"<x xmlns='{NS_MUC_USER}'><decline from={quoteattr(invitee)}>{inner}"
+                      f"</decline></x></message>")
+
+    def voice_request(self, to: str, room: str, requester_jid: str, nick: str) -> None:
+        """§8.6: the voice approval form, built with slixmpp's XEP-0004 Form."""
+        form = Form()
+        form["type"] = "form"
+        form["title"] = "Voice request"
+        form["instructions"] = (f"{nick} asks to speak. To approve, tick \"Grant voice to "
+                                f"this person?\" and submit; to skip, cancel.")
+        form.add_field(var="FORM_TYPE", ftype="hidden", value=NS_MUC_REQUEST)
+        form.add_field(var="muc#role", ftype="list-single", label="Requested role",
+                       value="participant")
+        form.add_field(var="muc#jid", ftype="jid-single", label="User ID", value=requester_jid)
+        form.add_field(var="muc#roomnick", ftype="text-single", label="Room Nickname",
+                       value=nick)
+        form.add_field(var="muc#request_allow", ftype="boolean",
+                       label="Grant voice to this person?", value=False)
+        self.send_raw(f"<message from={quoteattr(room)} to={quoteattr(to)}>"
+                      f"{tostring(form.xml, xmlns=self.ns)}</message>")
 
     def tombstone(self, r: Retraction) -> str:
         """XEP-0425 §4: what history and the archive keep instead of the message."""

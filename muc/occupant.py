@@ -33,6 +33,7 @@ class Occupant:
     sessions: dict[str, Session] = field(default_factory=dict)
     latest: str = ""  # full JID of the session whose presence is broadcast
     announced: bool = False  # its presence has reached non-moderators
+    voice_requested: float = 0.0  # when it last asked for voice (§7.13)
     last_message: float = 0.0  # monotonic-ish time of its last groupchat message (slow mode)
 
     @property

@@ -121,6 +121,16 @@ class Sender(Protocol):
     def retraction(self, recipients: Sequence[str], r: Retraction) -> None:
         """Tell every occupant that a message was retracted (XEP-0425 §3)."""
 
+    def invite(self, to: str, room: str, inviter: str, reason: str | None,
+               password: str | None) -> None:
+        """A mediated invitation from the room (§7.8.2); ``inviter`` is an occupant JID."""
+
+    def decline(self, to: str, room: str, invitee: str, reason: str | None) -> None:
+        """Tell an inviter that ``invitee`` declined (§7.8.2)."""
+
+    def voice_request(self, to: str, room: str, requester_jid: str, nick: str) -> None:
+        """The voice-approval form for one moderator session (§8.6)."""
+
     def tombstone(self, r: Retraction) -> str:
         """The stored stanza that replaces a retracted message (XEP-0425 §4)."""
 
@@ -162,6 +172,16 @@ class RecordingSender:
 
     def retraction(self, recipients: Sequence[str], r: Retraction) -> None:
         self.sent.append(("retraction", (tuple(recipients), r)))
+
+    def invite(self, to: str, room: str, inviter: str, reason: str | None,
+               password: str | None) -> None:
+        self.sent.append(("invite", (to, inviter, reason, password)))
+
+    def decline(self, to: str, room: str, invitee: str, reason: str | None) -> None:
+        self.sent.append(("decline", (to, invitee, reason)))
+
+    def voice_request(self, to: str, room: str, requester_jid: str, nick: str) -> None:
+        self.sent.append(("voice_request", (to, requester_jid, nick)))
 
     def tombstone(self, r: Retraction) -> str:
         return f"<message from='{r.room}/{r.author_nick}'><retracted id='{r.stanza_id}'/></message>"

@@ -18,6 +18,7 @@ from muc import admin, features, retraction
 from muc.admin import AdminItem, ListEntry
 from muc.config import RoomConfig, ServiceSettings
 from muc.errors import MucError
+from muc.features import invitations, voice_requests
 from muc.history import HistoryEntry, HistoryRequest
 from muc.hooks import HookBus
 from muc.ids import new_stanza_id
@@ -209,6 +210,23 @@ class MucService:
                  reason: str | None) -> None:
         """XEP-0425: a moderator retracts a message."""
         retraction.moderate(self.require_room(room_jid), full_jid, stanza_id, reason)
+
+    def invite(self, room_jid: str, full_jid: str, invitee: str, reason: str | None) -> None:
+        """§7.8.2 mediated invitation."""
+        invitations.invite(self.require_room(room_jid), full_jid, invitee, reason)
+
+    def decline(self, room_jid: str, full_jid: str, inviter: str, reason: str | None) -> None:
+        """§7.8.2 the invitee declines."""
+        invitations.decline(self.require_room(room_jid), full_jid, inviter, reason)
+
+    def request_voice(self, room_jid: str, full_jid: str) -> None:
+        """§7.13 a visitor asks for voice."""
+        voice_requests.request_voice(self.require_room(room_jid), full_jid)
+
+    def answer_voice_request(self, room_jid: str, full_jid: str, nick: str,
+                             allow: bool) -> None:
+        """§8.6 a moderator approves (or not) a voice request."""
+        voice_requests.answer_voice_request(self.require_room(room_jid), full_jid, nick, allow)
 
     # ------------------------------------------------------------------ owner
     def require_owner(self, room_jid: str, full_jid: str) -> Room:

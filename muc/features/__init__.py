@@ -11,6 +11,7 @@ from muc.features import (
     banned,
     history,
     identity,
+    invitations,
     locked,
     max_users,
     members_only,
@@ -23,6 +24,7 @@ from muc.features import (
     private_messages,
     slow_mode,
     subject,
+    voice_requests,
 )
 from muc.hooks import HookBus
 from muc.roomconfig import FieldRegistry
@@ -44,6 +46,8 @@ ALL = (
     private_messages,
     presence_broadcast,
     slow_mode,
+    invitations,
+    voice_requests,
 )
 
 

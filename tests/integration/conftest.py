@@ -65,8 +65,8 @@ def haven(request: pytest.FixtureRequest, xmpp_server: Any,
 async def connect(xmpp_server: Any) -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:
     clients: list[TestClient] = []
 
-    async def factory(user: str, resource: str | None = None) -> TestClient:
-        client = TestClient(xmpp_server, user, "pw", resource=resource)
+    async def factory(user: str, resource: str | None = None, **kwargs: Any) -> TestClient:
+        client = TestClient(xmpp_server, user, "pw", resource=resource, **kwargs)
         await client.connect()
         clients.append(client)
         return client

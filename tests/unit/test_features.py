@@ -92,6 +92,8 @@ def test_install_declares_every_owner_form_field() -> None:
         "muc#roomconfig_allowpm": "allowpm",
         "muc#roomconfig_presencebroadcast": "presence_broadcast",
         "haven#slowmode": "slow_mode",
+        "muc#roomconfig_allowinvites": "allow_invites",
+        "haven#invitemember": "invite_makes_member",
     }
     assert set(by_var.values()) <= set(RoomConfig().to_dict())
 
