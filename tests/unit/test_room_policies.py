@@ -99,3 +99,79 @@ def test_voice_makes_a_lurker_visible(
     leave(svc, room, "Lurker", ALICE)
     gone = [p for p in presences_from(sender, f"{room.jid}/Lurker") if p.to == BOB]
     assert len(gone) == 1 and not gone[0].available
+
+
+def test_invitation_uses_the_occupant_jid_and_password(
+        svc: MucService, provision: RoomProvisioner, sender: RecordingSender) -> None:
+    """§7.8.2: from the inviter's occupant JID, with the room password."""
+    room = provision("circle", password="s3cret")
+    join(svc, room, "Mod", MOD, password="s3cret")
+    svc.invite(room.jid, MOD, "bob@example", "join us")
+    assert sender.of("invite") == [("bob@example", f"{room.jid}/Mod", "join us", "s3cret")]
+
+
+def test_invitation_rules(svc: MucService, provision: RoomProvisioner) -> None:
+    room = provision("circle")
+    join(svc, room, "Alice", ALICE)
+    with pytest.raises(MucError) as info:
+        svc.invite(room.jid, ALICE, "bob@example", None)
+    assert info.value.condition == "forbidden" and info.value.text
+    with pytest.raises(MucError) as info:
+        svc.invite(room.jid, BOB, "carol@example", None)
+    assert info.value.condition == "not-acceptable"
+    room.config.allow_invites = True
+    svc.invite(room.jid, ALICE, "bob@example", None)
+
+
+def test_members_only_invitation_by_an_admin_grants_membership(
+        svc: MucService, provision: RoomProvisioner, store) -> None:  # type: ignore[no-untyped-def]
+    room = provision("private", members_only=True)
+    join(svc, room, "Mod", MOD)
+    svc.invite(room.jid, MOD, "bob@example/phone", None)
+    assert room.affiliation_of("bob@example") is Affiliation.MEMBER
+    assert store.affiliations[(room.jid, "bob@example")] == "member"
+
+
+def test_voice_request_goes_to_moderators_and_is_rate_limited(
+        svc: MucService, provision: RoomProvisioner, sender: RecordingSender,
+        clock: FakeClock) -> None:
+    """§7.13/§8.6: the approval form reaches each moderator session; approving grants
+    voice; asking again within five minutes is refused."""
+    room = provision("quiet", moderated=True)
+    join(svc, room, "Mod", MOD)
+    join(svc, room, "Alice", ALICE)
+    svc.request_voice(room.jid, ALICE)
+    assert sender.of("voice_request") == [(MOD, ALICE, "Alice")]
+    clock.advance(60)
+    with pytest.raises(MucError) as info:
+        svc.request_voice(room.jid, ALICE)
+    assert info.value.condition == "policy-violation"
+    svc.answer_voice_request(room.jid, MOD, "Alice", allow=True)
+    assert room.occupant_by_nick("Alice").role.value == "participant"
+    with pytest.raises(MucError) as info:
+        svc.request_voice(room.jid, ALICE)
+    assert info.value.condition == "not-acceptable"
+
+
+def test_retraction_replaces_history_and_archive_with_a_tombstone(
+        svc: MucService, provision: RoomProvisioner, sender: RecordingSender,
+        store) -> None:  # type: ignore[no-untyped-def]
+    """XEP-0425: moderators only; broadcast to all; history and archive keep the tombstone."""
+    room = provision("calm")
+    join(svc, room, "Mod", MOD)
+    join(svc, room, "Alice", ALICE)
+    say(svc, room, ALICE, "hurtful words")
+    sid = groupchats(sender)[-1][1].stanza_id
+    with pytest.raises(MucError) as info:
+        svc.moderate(room.jid, ALICE, sid, None)
+    assert info.value.condition == "forbidden"
+    with pytest.raises(MucError) as info:
+        svc.moderate(room.jid, MOD, "unknown", None)
+    assert info.value.condition == "item-not-found"
+    svc.moderate(room.jid, MOD, sid, "guidelines")
+    (recipients, r), = sender.of("retraction")
+    assert set(recipients) == {MOD, ALICE} and r.stanza_id == sid and r.reason == "guidelines"
+    assert r.by == f"{room.jid}/Mod" and r.author_nick == "Alice"
+    assert all("hurtful" not in e.stanza for e in room.history)
+    archived = [m for m in store.messages if m.stanza_id == sid]
+    assert archived[0].body is None and "hurtful" not in archived[0].stanza
