@@ -131,3 +131,54 @@ def list_rooms(ctx: click.Context, as_json: bool) -> None:
         flags = ("P" if r["public"] else "h") + ("M" if r["moderated"] else "-") + (
             "m" if r["members_only"] else "-")
         click.echo(f"{r['jid'].ljust(width)}  {r['name'][:24]:24} {flags:10} {r['messages']}")
+
+
+@cli.group()
+def audit() -> None:
+    """The audit trail of moderation and administration actions."""
+
+
+@audit.command("list")
+@click.option("--room", help="Only actions in this room (its JID).")
+@click.option("--action", help="Only this action (kick, ban, role, affiliation, retract, …).")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True,
+              help="How many of the newest entries.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def audit_list(ctx: click.Context, room: str | None, action: str | None, limit: int,
+               as_json: bool) -> None:
+    """Show the newest audit entries, oldest first.
+
+    Example: haven-admin audit list --room anxiety@rooms.example.org --action ban
+    """
+    store = _store(ctx)
+    rows = [r for r in store.audit_entries()
+            if (room is None or r.room == room) and (action is None or r.action == action)]
+    rows = rows[-limit:]
+    data = [{"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+             "room": r.room, "target": r.target, "reason": r.reason, "details": r.details}
+            for r in rows]
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    if not data:
+        click.echo("No audit entries.")
+        return
+    for d in data:
+        reason = f"  ({d['reason']})" if d["reason"] else ""
+        click.echo(f"{d['id']:>5} {d['at'][:19]} {d['actor']:<24} {d['action']:<12} "
+                   f"{d['target'] or '-'} in {d['room'] or '-'}{reason}")
+
+
+@audit.command()
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Check the hash chain; exit 1 and name the first bad entry if it was tampered with.
+
+    Example: haven-admin audit verify
+    """
+    ok, bad = _store(ctx).verify_audit()
+    if not ok:
+        click.echo(f"TAMPERED: the audit log's hash chain breaks at entry {bad}.", err=True)
+        ctx.exit(1)
+    click.echo("OK: the audit log's hash chain is intact.")

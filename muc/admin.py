@@ -231,8 +231,18 @@ def admin_set(room: Room, actor_jid: str, items: list[AdminItem]) -> None:
     for change in plan:
         if change.role is not None:
             _apply_role(room, actor, change)
+            o = change.occupant
+            assert o is not None
+            room.audit(actor.jid, "kick" if change.role is Role.NONE else "role",
+                       target=o.bare_jid, reason=change.item.reason, nick=o.nick,
+                       role=change.role.value)
         else:
             _apply_affiliation(room, actor, change)
+            assert change.affiliation is not None
+            room.audit(actor.jid,
+                       "ban" if change.affiliation is Affiliation.OUTCAST else "affiliation",
+                       target=change.target_jid, reason=change.item.reason,
+                       affiliation=change.affiliation.value)
 
 
 def _apply_role(room: Room, actor: _Actor, change: _Change) -> None:

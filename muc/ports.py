@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from muc.audit import AuditEvent
+
 
 @dataclass(frozen=True, slots=True)
 class Item:
@@ -231,6 +233,9 @@ class Persistence(Protocol):
     def retract(self, room: str, stanza_id: str, tombstone: str) -> None:
         """Replace an archived message by its tombstone (body erased)."""
 
+    def audit(self, event: AuditEvent) -> None:
+        """Append one action to the hash-chained audit log."""
+
 
 @dataclass
 class MemoryPersistence:
@@ -240,6 +245,7 @@ class MemoryPersistence:
     affiliations: dict[tuple[str, str], str] = field(default_factory=dict)
     messages: list[ArchivedMessage] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    audited: list[AuditEvent] = field(default_factory=list)
 
     def save_room(self, room: str, config: dict[str, Any], subject: str, subject_from: str,
                   subject_at: datetime | None = None) -> None:
@@ -257,6 +263,9 @@ class MemoryPersistence:
 
     def archive(self, msg: ArchivedMessage) -> None:
         self.messages.append(msg)
+
+    def audit(self, event: AuditEvent) -> None:
+        self.audited.append(event)
 
     def retract(self, room: str, stanza_id: str, tombstone: str) -> None:
         self.messages = [

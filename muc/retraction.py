@@ -37,3 +37,5 @@ def moderate(room: Room, actor_jid: str, stanza_id: str, reason: str | None) -> 
     room.history.replace(stanza_id, tombstone)
     sent.retracted = True
     room.store.retract(room.jid, stanza_id, tombstone)
+    room.audit(actor_jid, "retract", target=sent.bare_jid, reason=reason,
+               stanza_id=stanza_id, nick=sent.nick)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from muc.audit import AuditEvent
 from muc.config import RoomConfig, ServiceSettings
 from muc.errors import MucError
 from muc.history import HistoryEntry, HistoryRequest, HistoryRing
@@ -615,6 +616,13 @@ class Room:
         for jid, aff in self.affiliations.items():
             if self.config.persistent:
                 self.store.save_affiliation(self.jid, jid, aff.value)
+
+    def audit(self, actor_jid: str, action: str, target: str | None = None,
+              reason: str | None = None, **details: Any) -> None:
+        """Record a moderation or administration action in the audit trail."""
+        self.store.audit(AuditEvent(at=self.clock.now(), actor=bare(actor_jid), action=action,
+                                    room=self.jid, target=target, reason=reason,
+                                    details=details))
 
     def is_empty(self) -> bool:
         return not self._by_nick

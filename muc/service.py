@@ -176,6 +176,7 @@ class MucService:
         except MucError:
             self.rooms.pop(room_jid, None)
             raise
+        room.audit(full_jid, "create")
         log.info("Room %s created (locked until configured)", room_jid)
 
     def delivery_error(self, room_jid: str, full_jid: str) -> None:
@@ -241,6 +242,8 @@ class MucService:
         """§10.1.2 (instant room: empty submit), §10.1.3 and §10.2 (submitted form)."""
         room = self.require_owner(room_jid, full_jid)
         new = self.fields.apply_submission(room.config, values or {})
+        changed = sorted(k for k, v in new.to_dict().items() if room.config.to_dict()[k] != v)
+        room.audit(full_jid, "configure", changed=[c for c in changed if c != "password"])
         if room.locked:
             room.config = new
             room.history.resize(new.history_length)
@@ -261,6 +264,7 @@ class MucService:
                 alternate: str | None = None, password: str | None = None) -> None:
         """§10.9: an owner destroys the room."""
         room = self.require_owner(room_jid, full_jid)
+        room.audit(full_jid, "destroy", reason=reason, alternate=alternate)
         room.destroy(reason=reason, alternate=alternate, password=password)
         self.rooms.pop(room_jid, None)
         log.info("Room %s destroyed by its owner", room_jid)

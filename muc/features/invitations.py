@@ -45,6 +45,7 @@ def invite(room: Room, actor_jid: str, invitee: str, reason: str | None) -> None
         room.set_affiliation(target, Affiliation.MEMBER, "invited")
     room.sender.invite(invitee, room.jid, room.occupant_jid(o.nick), reason,
                        room.config.password or None)
+    room.audit(actor_jid, "invite", target=target, reason=reason)
 
 
 def decline(room: Room, invitee_jid: str, inviter: str, reason: str | None) -> None:

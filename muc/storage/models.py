@@ -85,6 +85,24 @@ class AffiliationRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class AuditRow(Base):
+    """One entry of the append-only, hash-chained audit log (see muc.audit)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_at", "at"), Index("ix_audit_room", "room"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(JID_LEN))
+    action: Mapped[str] = mapped_column(String(64))
+    room: Mapped[str | None] = mapped_column(String(JID_LEN), nullable=True)
+    target: Mapped[str | None] = mapped_column(String(JID_LEN), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
 class MessageRow(Base):
     """A groupchat message as the room broadcast it (the archive)."""
 

@@ -24,12 +24,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from muc.audit import GENESIS, AuditEvent, chain_hash
 from muc.history import HistoryEntry
 from muc.ports import ArchivedMessage
 from muc.recent import DEFAULT_SIZE as RECENT_SIZE
 from muc.recent import SentMessage
 from muc.service import StoredRoom
-from muc.storage.models import AffiliationRow, MessageRow, RoomRow
+from muc.storage.models import AffiliationRow, AuditRow, MessageRow, RoomRow
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +226,37 @@ class Store:
         s.execute(update(MessageRow)
                   .where(MessageRow.room_id == rid, MessageRow.stanza_id == stanza_id)
                   .values(body=None, stanza=tombstone))
+
+    def _op_audit(self, s: Session, ids: dict[str, int], event: AuditEvent) -> None:
+        if s.get_bind().dialect.name == "postgresql":
+            # Serialize appenders (service and CLI) so the chain never forks.
+            s.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
+        prev = s.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
+        s.add(AuditRow(at=event.at, actor=event.actor, action=event.action, room=event.room,
+                       target=event.target, reason=event.reason, details=event.details,
+                       prev_hash=prev, hash=chain_hash(prev, event)))
+        s.flush()
+
+    def audit_entries(self, limit: int | None = None) -> list[AuditRow]:
+        """The audit log, oldest first (``limit``: the newest N)."""
+        with Session(self.engine) as s:
+            q = select(AuditRow).order_by(AuditRow.id.desc())
+            if limit:
+                q = q.limit(limit)
+            return list(reversed(s.scalars(q).all()))
+
+    def verify_audit(self) -> tuple[bool, int | None]:
+        """Recompute the chain; return (intact, id of the first bad entry)."""
+        prev = GENESIS
+        with Session(self.engine) as s:
+            for row in s.scalars(select(AuditRow).order_by(AuditRow.id)):
+                event = AuditEvent(at=row.at, actor=row.actor, action=row.action, room=row.room,
+                                   target=row.target, reason=row.reason,
+                                   details=dict(row.details or {}))
+                if row.prev_hash != prev or row.hash != chain_hash(prev, event):
+                    return False, row.id
+                prev = row.hash
+        return True, None
 
     def _op_archive(self, s: Session, ids: dict[str, int], msg: ArchivedMessage) -> None:
         rid = self._room_id(s, ids, msg.room)

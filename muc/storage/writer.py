@@ -15,6 +15,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from muc.audit import AuditEvent
 from muc.ports import ArchivedMessage
 from muc.storage.store import Store
 
@@ -50,6 +51,9 @@ class WriteBehindStore:
 
     def retract(self, room: str, stanza_id: str, tombstone: str) -> None:
         self._q.put(("retract", (room, stanza_id, tombstone)))
+
+    def audit(self, event: AuditEvent) -> None:
+        self._q.put(("audit", (event,)))
 
     # Control ------------------------------------------------------------------
     @property

@@ -175,3 +175,28 @@ def test_retraction_replaces_history_and_archive_with_a_tombstone(
     assert all("hurtful" not in e.stanza for e in room.history)
     archived = [m for m in store.messages if m.stanza_id == sid]
     assert archived[0].body is None and "hurtful" not in archived[0].stanza
+
+
+def test_moderation_actions_land_in_the_audit_trail(
+        svc: MucService, provision: RoomProvisioner, sender: RecordingSender,
+        store) -> None:  # type: ignore[no-untyped-def]
+    """Who, what, whom, when, why: kick, ban, role and retraction are all recorded."""
+    from muc.admin import AdminItem
+
+    room = provision("calm")
+    join(svc, room, "Mod", MOD)
+    join(svc, room, "Alice", ALICE)
+    join(svc, room, "Bob", BOB)
+    say(svc, room, ALICE, "spam")
+    sid = groupchats(sender)[-1][1].stanza_id
+    svc.moderate(room.jid, MOD, sid, "spam")
+    svc.admin_set(room.jid, MOD, [AdminItem(nick="Alice", role="none", reason="rude")])
+    svc.admin_set(room.jid, MOD, [AdminItem(jid="bob@example", affiliation="outcast",
+                                            reason="threats")])
+    got = [(e.actor, e.action, e.target, e.reason) for e in store.audited]
+    assert got == [
+        (OWNER, "retract", "alice@example", "spam"),
+        (OWNER, "kick", "alice@example", "rude"),
+        (OWNER, "ban", "bob@example", "threats"),
+    ]
+    assert all(e.room == room.jid and e.at == room.clock.now() for e in store.audited)
