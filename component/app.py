@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 
-from component import disco
+from component import adhoc, disco
 from component.config import HavenConfig
 from component.routing import Router
 from component.sender import XmppSender
@@ -37,6 +37,7 @@ class HavenApp:
         self.xmpp = StreamPool(cfg.jid, cfg.secret, cfg.server_host, cfg.server_port,
                                cfg.connections)
         disco.register()
+        adhoc.register()
         settings = ServiceSettings(
             name=cfg.name, admins=frozenset(cfg.admins), room_creation=cfg.room_creation,  # type: ignore[arg-type]
             max_message_bytes=cfg.max_message_bytes, max_history_fetch=cfg.max_history_fetch,

@@ -13,6 +13,7 @@ from slixmpp.plugins.xep_0030.stanza import DiscoInfo, DiscoItems
 from slixmpp.plugins.xep_0059.stanza import Set
 from slixmpp.xmlstream import register_stanza_plugin
 
+from component.adhoc import NS_COMMANDS, AdhocCommands
 from muc.errors import MucError
 from muc.roles import Affiliation
 from muc.room import Room
@@ -111,6 +112,8 @@ def room_features(room: Room) -> list[str]:
         "urn:xmpp:message-moderate:1",
         "urn:xmpp:message-moderate:0",
         "urn:xmpp:message-retract:1",
+        "urn:xmpp:hats:0",
+        NS_COMMANDS,
         "muc_public" if c.public else "muc_hidden",
         "muc_persistent" if c.persistent else "muc_temporary",
         "muc_membersonly" if c.members_only else "muc_open",
@@ -120,12 +123,23 @@ def room_features(room: Room) -> list[str]:
     ]
 
 
-def room_info(iq: Iq, service: MucService, room: Room) -> None:
-    """§6.4: identity, features and the ``muc#roominfo`` form."""
+def room_info(iq: Iq, service: MucService, room: Room, commands: AdhocCommands) -> None:
+    """§6.4: identity, features and the ``muc#roominfo`` form (or a command node's
+    identity, XEP-0050 §2.2)."""
     if room.locked and room.affiliation_of(iq["from"].bare) is not Affiliation.OWNER:
         raise MucError("item-not-found", f"There is no room called {room.jid}.")
-    if iq["disco_info"]["node"]:
-        raise MucError("item-not-found", "This room has no disco nodes.")
+    node = iq["disco_info"]["node"]
+    if node:
+        cmd = next((c for c in commands.listed(room, iq["from"].full) if c.node == node), None)
+        if cmd is None:
+            raise MucError("item-not-found", "This room has no such disco node.")
+        reply = iq.reply(clear=True)
+        reply["disco_info"]["node"] = node
+        reply["disco_info"].add_identity("automation", "command-node", name=cmd.name)
+        reply["disco_info"].add_feature(NS_COMMANDS)
+        reply["disco_info"].add_feature("jabber:x:data")
+        reply.send()
+        return
     reply = iq.reply(clear=True)
     info = reply["disco_info"]
     info.add_identity("conference", "text", name=room.config.name or room.jid.split("@")[0])
@@ -153,12 +167,23 @@ def room_info(iq: Iq, service: MucService, room: Room) -> None:
     reply.send()
 
 
-def room_items(iq: Iq, room: Room) -> None:
+def room_items(iq: Iq, room: Room, commands: AdhocCommands) -> None:
     """§6.5: occupants are not listed, so nicknames can't be collected unseen.
 
     §6.5: "the service MAY return an empty <query/> element"; Haven always does,
-    for every room, whatever the requester's role.
+    for every room, whatever the requester's role. On the node
+    ``http://jabber.org/protocol/commands`` it lists the ad-hoc commands the
+    requester may run (XEP-0050 §2.1).
     """
+    node = iq["disco_items"]["node"]
     reply = iq.reply(clear=True)
-    reply.enable("disco_items")
+    items = reply["disco_items"]
+    if node == NS_COMMANDS:
+        items["node"] = node
+        for cmd in commands.listed(room, iq["from"].full):
+            items.add_item(room.jid, node=cmd.node, name=cmd.name)
+    elif node:
+        raise MucError("item-not-found", "This room has no such disco node.")
+    else:
+        reply.enable("disco_items")
     reply.send()

@@ -21,6 +21,8 @@ from slixmpp.plugins.xep_0082 import parse as parse_datetime
 from slixmpp.xmlstream import StanzaBase
 
 from component import admin, disco, owner
+from component import hats as hat_commands
+from component.adhoc import NS_COMMANDS, AdhocCommands
 from component.owner import NS_DATA, submitted_values
 from component.sender import NS_MUC, NS_MUC_USER, presence_payload
 from muc.errors import MucError
@@ -102,6 +104,7 @@ class Router:
     """Dispatches stanzas from the component stream to the MUC service."""
 
     def __init__(self, send_raw: Callable[[str], None], ns: str, service: MucService) -> None:
+        self.commands = AdhocCommands(hat_commands.COMMANDS)
         self.send_raw = send_raw
         self.service = service
         self.domain = service.domain
@@ -277,9 +280,11 @@ class Router:
                            "(it keeps members' clients private).")
         room = self.service.require_room(to.bare)
         if tag == f"{{{disco.NS_INFO}}}query" and iq["type"] == "get":
-            disco.room_info(iq, self.service, room)
+            disco.room_info(iq, self.service, room, self.commands)
         elif tag == f"{{{disco.NS_ITEMS}}}query" and iq["type"] == "get":
-            disco.room_items(iq, room)
+            disco.room_items(iq, room, self.commands)
+        elif tag == f"{{{NS_COMMANDS}}}command" and iq["type"] == "set":
+            self.commands.handle(iq, room)
         elif tag == f"{{{owner.NS_OWNER}}}query":
             owner.handle(iq, self.service, room)
         elif tag == f"{{{admin.NS_ADMIN}}}query":

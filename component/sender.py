@@ -30,6 +30,7 @@ NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 NS_DELAY = "urn:xmpp:delay"
 NS_ADDRESS = "http://jabber.org/protocol/address"
 NS_MUC_REQUEST = "http://jabber.org/protocol/muc#request"
+NS_HATS = "urn:xmpp:hats:0"
 NS_RETRACT = "urn:xmpp:message-retract:1"
 NS_MODERATE = "urn:xmpp:message-moderate:1"
 NS_RETRACT_0 = "urn:xmpp:message-retract:0"
@@ -40,9 +41,11 @@ NS_FASTEN = "urn:xmpp:fasten:0"
 # stanza-id (XEP-0359 §5 "MUST … remove any <stanza-id/> … by the room"),
 # occupant-id (XEP-0421 §4 "MUST … remove"), muc#user (items carry real
 # JIDs and status codes only the room may set), delay (fake history), and
-# extended addresses (XEP-0033 ofrom spoofing).
+# extended addresses (XEP-0033 ofrom spoofing), and hats (XEP-0317: only the
+# room assigns them).
 _STRIP_ALWAYS = {f"{{{NS_OCCUPANT_ID}}}occupant-id", f"{{{NS_MUC_USER}}}x",
-                 f"{{{NS_DELAY}}}delay", f"{{{NS_ADDRESS}}}addresses", f"{{{NS_MUC}}}x"}
+                 f"{{{NS_DELAY}}}delay", f"{{{NS_ADDRESS}}}addresses", f"{{{NS_MUC}}}x",
+                 "{urn:xmpp:hats:0}hats"}
 
 
 def stamp(dt: datetime) -> str:
@@ -114,6 +117,11 @@ class XmppSender:
         body += _muc_user_x(p)
         if p.occupant_id:
             body += f"<occupant-id xmlns='{NS_OCCUPANT_ID}' id={quoteattr(p.occupant_id)}/>"
+        if p.hats:
+            body += f"<hats xmlns='{NS_HATS}'>" + "".join(
+                f"<hat uri={quoteattr(h.uri)} title={quoteattr(h.title)}"
+                + (f" hue={quoteattr(h.hue)}" if h.hue else "") + "/>" for h in p.hats
+            ) + "</hats>"
         self.send_raw(f"{head}>{body}</presence>")
 
     # ------------------------------------------------------------ messages

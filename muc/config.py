@@ -47,6 +47,9 @@ class RoomConfig:
     slow_mode: int = 0  # seconds between two messages of one participant (0: off)
     allow_invites: bool = False  # may non-moderators invite (muc#roomconfig_allowinvites)
     invite_makes_member: bool = True  # invitee of a members-only room becomes a member
+    # XEP-0317 hats (managed by ad-hoc commands, not the owner form):
+    hats: list[dict[str, Any]] = field(default_factory=list)  # {"uri", "title", "hue"}
+    hat_assignments: dict[str, list[str]] = field(default_factory=dict)  # bare JID -> URIs
     contacts: list[str] = field(default_factory=list)  # muc#roominfo_contactjid
 
     @property

@@ -29,6 +29,15 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Hat:
+    """A label worn in a room (XEP-0317): unique URI, title, optional hue."""
+
+    uri: str
+    title: str
+    hue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Destroy:
     """``<destroy/>`` in the unavailable presence of a destroyed room, §10.9."""
 
@@ -50,6 +59,7 @@ class OutPresence:
     occupant_id: str | None = None
     destroy: Destroy | None = None
     status: str | None = None  # text for an unavailable presence the service makes
+    hats: tuple[Hat, ...] = ()  # XEP-0317 hats the occupant wears
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from muc.ports import (
     ArchivedMessage,
     Clock,
     Destroy,
+    Hat,
     Item,
     OutGroupchat,
     OutPresence,
@@ -252,8 +253,18 @@ class Room:
                 codes=((SELF, *codes) if viewer is o else codes),
                 occupant_id=o.occupant_id,
                 status=status,
+                hats=self._hats_of(o) if available else (),
             )
         )
+
+    def _hats_of(self, o: Occupant) -> tuple[Hat, ...]:
+        """XEP-0317 hats worn by ``o`` in this room."""
+        uris = self.config.hat_assignments.get(o.bare_jid)
+        if not uris:
+            return ()
+        defined = {h["uri"]: h for h in self.config.hats}
+        return tuple(Hat(u, defined[u]["title"], defined[u].get("hue"))
+                     for u in uris if u in defined)
 
     def broadcast_presence(
         self, o: Occupant, *, skip_self: bool = False, **kwargs: Any

@@ -106,6 +106,8 @@ class MucService:
         if room is None:
             room = self._make_room(jid, config)
         else:
+            # The file wins, except for what is managed live: XEP-0317 hats.
+            config.hats, config.hat_assignments = room.config.hats, room.config.hat_assignments
             room.config = config
             room.history.resize(config.history_length)
         if subject is not None and subject != room.subject:

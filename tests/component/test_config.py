@@ -106,7 +106,7 @@ def test_check_config_ok_and_db_commands(tmp_path: Path) -> None:
     before = runner.invoke(admin, ["--config", str(path), "db", "current"])
     assert "current: (empty)" in before.output
     up = runner.invoke(admin, ["--config", str(path), "db", "upgrade"])
-    assert up.exit_code == 0 and "revision 0001" in up.output
+    assert up.exit_code == 0 and "revision 0002" in up.output
     listed = runner.invoke(admin, ["--config", str(path), "rooms", "list", "--json"])
     assert listed.exit_code == 0 and listed.output.strip() == "[]"
 
