@@ -19,6 +19,7 @@ from muc.config import ALLOWPM_VALUES, ROOM_CREATION_VALUES, WHOIS_VALUES, RoomC
 from muc.nick import NickError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LIVE_ONLY = {"hats", "hat_assignments"}  # managed in the running service, not in the file
 
 
 class ConfigError(Exception):
@@ -104,12 +105,13 @@ def _room(entry: Any, index: int) -> RoomSpec:
         raise ConfigError(f"[{where}] id {localpart!r} must be lower-case and valid as the "
                           f"local part of a JID (e.g. 'anxiety')")
     defaults = RoomConfig()
-    known = {"id", "subject", "owners", *defaults.to_dict().keys()}
+    file_keys = {k: v for k, v in defaults.to_dict().items() if k not in LIVE_ONLY}
+    known = {"id", "subject", "owners", *file_keys}
     unknown = sorted(set(entry) - known)
     if unknown:
         raise ConfigError(f"[{where}] unknown key(s): {', '.join(unknown)}")
     values: dict[str, Any] = {}
-    for key, default in defaults.to_dict().items():
+    for key, default in file_keys.items():
         if key not in entry:
             continue
         kind: type | tuple[type, ...] = type(default)
@@ -121,6 +123,9 @@ def _room(entry: Any, index: int) -> RoomSpec:
         _choice(values["allowpm"], ALLOWPM_VALUES, f"[{where}] allowpm")
     if "whois" in values:
         _choice(values["whois"], WHOIS_VALUES, f"[{where}] whois")
+    for role in values.get("presence_broadcast", []):
+        _choice(role, ("moderator", "participant", "visitor"),
+                f"[{where}] presence_broadcast entries")
     values.setdefault("name", localpart.capitalize())
     owners = [_jid(o, f"[{where}] owners") for o in _get(entry, "owners", where, list, [])]
     return RoomSpec(localpart, RoomConfig.from_dict(values),

@@ -124,3 +124,13 @@ def test_check_config_does_not_create_sqlite_but_checks_its_folder(tmp_path: Pat
                    f'[database]\nurl = "sqlite:///{tmp_path / "nope" / "h.db"}"\n')
     result = runner.invoke(main, ["check-config", "--config", str(bad)])
     assert result.exit_code == 1 and "doesn't exist or isn't writable" in result.output
+
+
+def test_room_policy_keys_and_live_only_keys() -> None:
+    cfg = parse(with_(rooms=[{"id": "a", "slow_mode": 10, "allow_invites": True,
+                              "presence_broadcast": ["moderator", "participant"]}]))
+    assert cfg.rooms[0].config.slow_mode == 10
+    with pytest.raises(ConfigError, match="presence_broadcast entries must be one of"):
+        parse(with_(rooms=[{"id": "a", "presence_broadcast": ["everyone"]}]))
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse(with_(rooms=[{"id": "a", "hats": []}]))
