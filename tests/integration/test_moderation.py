@@ -739,12 +739,16 @@ async def test_admin_request_errors(xmpp_server, haven, connect) -> None:
         await admin.iq(admin_iq(room, "err-2", "<item affiliation='member'/>")), "bad-request"
     )
     # A role change for a nick that isn't in the room.
-    cond = assert_error(
+    assert_error(
         await admin.iq(admin_iq(room, "err-3", "<item nick='Nobody' role='none'/>")),
         "item-not-found",
         "not-acceptable",
     )
-    assert cond
+    # A set with no item at all, and an item with a role that doesn't exist (§5.1).
+    assert_error(await admin.iq(admin_iq(room, "err-6", "")), "bad-request")
+    assert_error(
+        await admin.iq(admin_iq(room, "err-7", "<item nick='Bob' role='king'/>")), "bad-request"
+    )
     # A participant asking for the ban list (§9 preamble).
     res = await bob.iq(admin_iq(room, "err-4", "<item affiliation='outcast'/>", "get"))
     assert_error(res, "forbidden", etype="auth")
