@@ -123,14 +123,18 @@ def _plan_role(room: Room, actor: _Actor, item: AdminItem) -> _Change:
             raise MucError("not-allowed", f"{target.nick} has a higher affiliation than you "
                                           f"and can't be kicked by you.")
         return _Change(item, occupant=target, role=role)
+    lowering = role.rank < target.role.rank
+    if lowering and target.affiliation.rank >= Affiliation.ADMIN.rank:
+        # §8.4: "a service MUST NOT allow the voice privileges of an admin or owner to be
+        # removed by anyone … return a <not-allowed/> error".
+        raise MucError("not-allowed", f"{target.nick} is an admin or owner of this room; "
+                                      f"their role can't be lowered.")
     touches_moderator = Role.MODERATOR in (role, target.role) and role is not target.role
     if touches_moderator and actor.affiliation.rank < Affiliation.ADMIN.rank:
         raise MucError("forbidden", "Only the room's admins and owners can grant or revoke "
                                     "moderator status.")
-    lowering = role.rank < target.role.rank
-    if lowering and (target.affiliation.rank >= Affiliation.ADMIN.rank
-                     or (target.affiliation.rank >= actor.affiliation.rank
-                     and target is not actor.occupant)):
+    if lowering and target.affiliation.rank >= actor.affiliation.rank \
+            and target is not actor.occupant:
         # §8.4: "A moderator MUST NOT be able to revoke voice from a user whose
         # affiliation is at or above the moderator's level … nor … of an admin or owner".
         raise MucError("not-allowed", f"{target.nick}'s role can't be lowered by you (their "

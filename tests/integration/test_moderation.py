@@ -229,13 +229,6 @@ async def test_moderator_cannot_kick_a_higher_affiliation(xmpp_server, haven, co
     await bob.expect_nothing(presence_from(f"{room}/Bob", available=False), timeout=0.1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an unaffiliated moderator setting an owner's role to visitor (revoking voice) "
-    "gets <forbidden/> ('Only the room's admins and owners can grant or revoke moderator "
-    "status.'), not the <not-allowed/> that §8.4 requires (muc/admin.py _plan_role checks "
-    "touches_moderator before the 'lowering' rule)",
-)
 async def test_moderator_cannot_mute_an_owner(xmpp_server, haven, connect) -> None:
     """§8.4: "a service MUST NOT allow the voice privileges of an admin or owner to be removed
     by anyone. If a moderator attempts to revoke voice privileges from such a user, the service
