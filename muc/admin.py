@@ -122,6 +122,11 @@ def _plan_role(room: Room, actor: _Actor, item: AdminItem) -> _Change:
         if actor.affiliation.rank < target.affiliation.rank:
             raise MucError("not-allowed", f"{target.nick} has a higher affiliation than you "
                                           f"and can't be kicked by you.")
+        if target.role is Role.MODERATOR and actor.affiliation.rank < Affiliation.ADMIN.rank:
+            # §5.1.1: moderators "Kick Participants and Visitors"; a moderator is
+            # removed only "by an admin or owner" (§5.1.3).
+            raise MucError("not-allowed", f"{target.nick} is a moderator; only the room's "
+                                          f"admins and owners can kick moderators.")
         return _Change(item, occupant=target, role=role)
     lowering = role.rank < target.role.rank
     if lowering and target.affiliation.rank >= Affiliation.ADMIN.rank:
@@ -129,12 +134,17 @@ def _plan_role(room: Room, actor: _Actor, item: AdminItem) -> _Change:
         # removed by anyone … return a <not-allowed/> error".
         raise MucError("not-allowed", f"{target.nick} is an admin or owner of this room; "
                                       f"their role can't be lowered.")
+    at_or_above = target.affiliation.rank >= actor.affiliation.rank and target is not actor.occupant
+    if role is Role.VISITOR and lowering and at_or_above:
+        # §8.4 (revoking voice): "A moderator MUST NOT be able to revoke voice from a user
+        # whose affiliation is at or above the moderator's level" (not-allowed).
+        raise MucError("not-allowed", f"{target.nick}'s voice can't be revoked by you (their "
+                                      f"affiliation is at or above yours).")
     touches_moderator = Role.MODERATOR in (role, target.role) and role is not target.role
     if touches_moderator and actor.affiliation.rank < Affiliation.ADMIN.rank:
         raise MucError("forbidden", "Only the room's admins and owners can grant or revoke "
                                     "moderator status.")
-    if lowering and target.affiliation.rank >= actor.affiliation.rank \
-            and target is not actor.occupant:
+    if lowering and at_or_above:
         # §8.4: "A moderator MUST NOT be able to revoke voice from a user whose
         # affiliation is at or above the moderator's level … nor … of an admin or owner".
         raise MucError("not-allowed", f"{target.nick}'s role can't be lowered by you (their "
@@ -193,10 +203,13 @@ def _plan_affiliation(room: Room, actor: _Actor, item: AdminItem) -> _Change:
     is_owner = actor.affiliation is Affiliation.OWNER
     touches_staff = max(new.rank, current.rank) >= Affiliation.ADMIN.rank
     if touches_staff and not is_owner:
-        if new.rank >= Affiliation.ADMIN.rank:
-            raise MucError("forbidden", "Only owners can grant admin or owner status.")
-        raise MucError("not-allowed", "An admin can't change the affiliation of an admin or "
-                                      "owner.")
+        if new is Affiliation.OUTCAST:
+            # §9.1: "if an admin attempts to ban an owner, the service MUST deny the
+            # request and return a <not-allowed/> error".
+            raise MucError("not-allowed", "An admin can't ban an admin or owner.")
+        # §10.3–§10.8 are owner use cases: "If the <user@host> of the 'from' address does
+        # not match the bare JID of a room owner, the service MUST return a <forbidden/>".
+        raise MucError("forbidden", "Only owners can grant or revoke admin or owner status.")
     if current is Affiliation.OWNER and new is not Affiliation.OWNER \
             and _stored_owners(room) == {target_jid}:
         raise MucError("conflict", "The room must keep at least one owner; make someone else "

@@ -573,9 +573,10 @@ def test_admin_cannot_grant_admin_or_owner(
 
 
 def test_admin_cannot_revoke_an_admin(lobby: Room, svc: MucService) -> None:
-    """§10.7 is an owner use case; an admin changing an admin gets not-allowed (§5.2.1)."""
+    """§10.7 is an owner use case: "If the <user@host> of the 'from' address does not
+    match the bare JID of a room owner, the service MUST return a <forbidden/> error"."""
     lobby.set_affiliation(FRANK, Affiliation.ADMIN)
-    refused("not-allowed", svc, lobby, CAROL_JID, item(jid=FRANK, affiliation="member"))
+    refused("forbidden", svc, lobby, CAROL_JID, item(jid=FRANK, affiliation="member"))
     assert lobby.affiliations[FRANK] is Affiliation.ADMIN
 
 
