@@ -123,9 +123,9 @@ def _room(entry: Any, index: int) -> RoomSpec:
         _choice(values["allowpm"], ALLOWPM_VALUES, f"[{where}] allowpm")
     if "whois" in values:
         _choice(values["whois"], WHOIS_VALUES, f"[{where}] whois")
-    for role in values.get("presence_broadcast", []):
-        _choice(role, ("moderator", "participant", "visitor"),
-                f"[{where}] presence_broadcast entries")
+    for key in ("presence_broadcast", "getmemberlist"):
+        for role in values.get(key, []):
+            _choice(role, ("moderator", "participant", "visitor"), f"[{where}] {key} entries")
     values.setdefault("name", localpart.capitalize())
     owners = [_jid(o, f"[{where}] owners") for o in _get(entry, "owners", where, list, [])]
     return RoomSpec(localpart, RoomConfig.from_dict(values),

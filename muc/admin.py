@@ -329,9 +329,19 @@ def admin_list(room: Room, actor_jid: str, *, role: str | None = None,
     if aff is Affiliation.NONE:
         raise MucError("bad-request", "There is no list of unaffiliated users.")
     needed = Affiliation.OWNER if aff.rank >= Affiliation.ADMIN.rank else Affiliation.ADMIN
-    if actor.affiliation.rank < needed.rank:
-        raise MucError("forbidden", f"Only the room's {needed.value}s can see that list.")
     nicks = {o.bare_jid: o.nick for o in room.occupants()}
     reasons = room.affiliation_reasons
+    if actor.affiliation.rank < needed.rank:
+        occupant = actor.occupant
+        if aff is Affiliation.MEMBER and occupant is not None \
+                and occupant.role.value in room.config.getmemberlist:
+            # §7.11: "If allowed in accordance with room configuration, an occupant MAY
+            # be allowed to retrieve the list of room members". Real JIDs only go to
+            # whoever may see them (§7.2.4): others get the members' nicknames.
+            show = room.config.non_anonymous or occupant.is_moderator
+            return [ListEntry(jid if show else None, nicks.get(jid), None, a.value)
+                    for jid, a in sorted(room.affiliations.items())
+                    if a is aff and (show or jid in nicks)]
+        raise MucError("forbidden", f"Only the room's {needed.value}s can see that list.")
     return [ListEntry(jid, nicks.get(jid), None, a.value, reasons.get(jid) or None)
             for jid, a in sorted(room.affiliations.items()) if a is aff]

@@ -45,6 +45,7 @@ class RoomConfig:
     presence_broadcast: list[str] = field(
         default_factory=lambda: ["moderator", "participant", "visitor"])
     slow_mode: int = 0  # seconds between two messages of one participant (0: off)
+    getmemberlist: list[str] = field(default_factory=lambda: ["moderator"])  # §7.11 roles
     allow_invites: bool = False  # may non-moderators invite (muc#roomconfig_allowinvites)
     invite_makes_member: bool = True  # invitee of a members-only room becomes a member
     # XEP-0317 hats (managed by ad-hoc commands, not the owner form):

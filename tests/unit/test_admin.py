@@ -870,14 +870,25 @@ def test_member_list_carries_nicks_of_present_members(
     ]
 
 
-@pytest.mark.parametrize("aff", ["outcast", "member"])
-def test_ban_and_member_lists_need_an_admin(
-    lobby: Room, svc: MucService, aff: str
-) -> None:
-    """§9.2, §9.5: members, others and even granted moderators get forbidden."""
+def test_ban_list_needs_an_admin(lobby: Room, svc: MucService) -> None:
+    """§9.2: members, others and even granted moderators get forbidden."""
     act(svc, lobby, OWNER_JID, item(nick="Bob", role="moderator"))
     for actor in (DAVE_JID, ALICE_JID, BOB_JID):
-        expect_error("forbidden", entries, svc, lobby, actor, affiliation=aff)
+        expect_error("forbidden", entries, svc, lobby, actor, affiliation="outcast")
+
+
+def test_member_list_follows_getmemberlist(lobby: Room, svc: MucService) -> None:
+    """§7.11 / muc#roomconfig_getmemberlist (Haven's default: moderators): a granted
+    moderator may read it with JIDs; participants only when the room allows, and then
+    without real JIDs in a semi-anonymous room (§7.2.4)."""
+    act(svc, lobby, OWNER_JID, item(nick="Bob", role="moderator"))
+    lobby.set_affiliation(ERIN, Affiliation.MEMBER)
+    assert ERIN in [e.jid for e in entries(svc, lobby, BOB_JID, affiliation="member")]
+    for actor in (DAVE_JID, ALICE_JID):
+        expect_error("forbidden", entries, svc, lobby, actor, affiliation="member")
+    lobby.config.getmemberlist = ["moderator", "participant"]
+    seen = entries(svc, lobby, ALICE_JID, affiliation="member")
+    assert all(e.jid is None for e in seen)
 
 
 def test_admin_and_owner_lists_for_owners(lobby: Room, svc: MucService) -> None:

@@ -94,6 +94,7 @@ def test_install_declares_every_owner_form_field() -> None:
         "haven#slowmode": "slow_mode",
         "muc#roomconfig_allowinvites": "allow_invites",
         "haven#invitemember": "invite_makes_member",
+        "muc#roomconfig_getmemberlist": "getmemberlist",
     }
     assert set(by_var.values()) <= set(RoomConfig().to_dict())
 
