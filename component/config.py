@@ -17,6 +17,7 @@ from slixmpp.jid import JID, InvalidJID
 
 from muc.config import ALLOWPM_VALUES, ROOM_CREATION_VALUES, WHOIS_VALUES, RoomConfig
 from muc.nick import NickError
+from muc.roles import OCCUPANT_ROLES
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LIVE_ONLY = {"hats", "hat_assignments"}  # managed in the running service, not in the file
@@ -125,7 +126,7 @@ def _room(entry: Any, index: int) -> RoomSpec:
         _choice(values["whois"], WHOIS_VALUES, f"[{where}] whois")
     for key in ("presence_broadcast", "getmemberlist"):
         for role in values.get(key, []):
-            _choice(role, ("moderator", "participant", "visitor"), f"[{where}] {key} entries")
+            _choice(role, OCCUPANT_ROLES, f"[{where}] {key} entries")
     values.setdefault("name", localpart.capitalize())
     owners = [_jid(o, f"[{where}] owners") for o in _get(entry, "owners", where, list, [])]
     return RoomSpec(localpart, RoomConfig.from_dict(values),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from muc.roles import OCCUPANT_ROLES
+
 AllowPM = Literal["anyone", "participants", "moderators", "none"]
 Whois = Literal["moderators", "anyone"]
 RoomCreation = Literal["admins", "anyone", "nobody"]
@@ -43,7 +45,7 @@ class RoomConfig:
     logging: bool = True  # the room keeps an archive (status 170)
     history_length: int = 20  # messages sent on join at most (muc#maxhistoryfetch)
     presence_broadcast: list[str] = field(
-        default_factory=lambda: ["moderator", "participant", "visitor"])
+        default_factory=lambda: list(OCCUPANT_ROLES))
     slow_mode: int = 0  # seconds between two messages of one participant (0: off)
     getmemberlist: list[str] = field(default_factory=lambda: ["moderator"])  # §7.11 roles
     allow_invites: bool = False  # may non-moderators invite (muc#roomconfig_allowinvites)

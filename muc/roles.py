@@ -46,6 +46,16 @@ _AFF_RANK = {
 }
 
 
+#: The roles an occupant can hold, as config values name them (list-multi fields).
+OCCUPANT_ROLES: tuple[str, ...] = ("moderator", "participant", "visitor")
+
+
+def valid_roles(value: object) -> str | None:
+    """Form-field validator: every entry is an occupant role, else an error text."""
+    unknown = [v for v in value if v not in OCCUPANT_ROLES] if isinstance(value, list) else []
+    return f"unknown role(s): {', '.join(unknown)}" if unknown else None
+
+
 def default_role(affiliation: Affiliation, moderated: bool) -> Role:
     """The role an entering user gets, XEP-0045 §5.1.2 (Default Roles).
 

@@ -10,24 +10,17 @@ from __future__ import annotations
 
 from muc.errors import MucError
 from muc.hooks import HookBus
-from muc.roles import Affiliation
+from muc.roles import OCCUPANT_ROLES, Affiliation, valid_roles
 from muc.room import ConfigChange, JoinRequest
 from muc.roomconfig import FieldSpec
-
-ROLES = ("moderator", "participant", "visitor")
-
-
-def _valid_roles(value: object) -> str | None:
-    unknown = [v for v in value if v not in ROLES] if isinstance(value, list) else []
-    return f"unknown role(s): {', '.join(unknown)}" if unknown else None
-
 
 FIELDS = (
     FieldSpec("muc#roomconfig_membersonly", "members_only", "boolean",
               "Only members may enter"),
     FieldSpec("muc#roomconfig_getmemberlist", "getmemberlist", "list-multi",
               "Roles that may retrieve the member list (§7.11)",
-              options=tuple((r, r.capitalize()) for r in ROLES), validate=_valid_roles),
+              options=tuple((r, r.capitalize()) for r in OCCUPANT_ROLES),
+              validate=valid_roles),
 )
 
 

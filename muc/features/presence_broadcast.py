@@ -9,20 +9,13 @@ a moderated room until a moderator gives them voice. The rule is applied in
 from __future__ import annotations
 
 from muc.hooks import HookBus
+from muc.roles import OCCUPANT_ROLES, valid_roles
 from muc.roomconfig import FieldSpec
-
-ROLES = ("moderator", "participant", "visitor")
-
-
-def _valid(value: object) -> str | None:
-    unknown = [v for v in value if v not in ROLES] if isinstance(value, list) else []
-    return f"unknown role(s): {', '.join(unknown)}" if unknown else None
-
 
 FIELDS = (
     FieldSpec("muc#roomconfig_presencebroadcast", "presence_broadcast", "list-multi",
               "Roles whose presence is shown to everyone",
-              options=tuple((r, r.capitalize()) for r in ROLES), validate=_valid),
+              options=tuple((r, r.capitalize()) for r in OCCUPANT_ROLES), validate=valid_roles),
 )
 
 

@@ -123,6 +123,13 @@ def error_reply(stanza_kind: str, sid: str | None = None) -> Pred:
     )
 
 
+def history_before(client: Any, subject_stanza: Any) -> list[Any]:
+    """The delayed groupchat messages (join history, §7.2.13) received before the subject."""
+    received = client.received
+    return [s for s in received[: received.index(subject_stanza)]
+            if groupchat()(s) and delay(s) is not None and body(s) is not None]
+
+
 def carries_jid(stanza: Any, bare_jid: str) -> bool:
     """True if the serialized stanza mentions ``bare_jid`` anywhere except its 'to'."""
     xml = stanza.xml

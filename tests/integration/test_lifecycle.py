@@ -10,6 +10,7 @@ from tests.integration.muc_helpers import (
     error,
     error_reply,
     groupchat,
+    history_before,
     item,
     presence_from,
     subject_message,
@@ -133,7 +134,7 @@ async def test_persistence_across_component_restart(xmpp_server, haven, connect)
     bob = await connect("bob")
     await bob.join(room, "Bob")
     subj = await bob.expect(subject_message(room))
-    hist = [s for s in bob.received[: bob.received.index(subj)] if groupchat()(s) and delay(s)]
+    hist = history_before(bob, subj)
     assert [h.xml.findtext("{jabber:client}body") for h in hist][-3:] == [
         f"before restart {i}" for i in range(3)
     ]
