@@ -49,7 +49,8 @@ class HavenApp:
         for spec in cfg.rooms:
             self.service.provision(spec.localpart, spec.config, subject=spec.subject,
                                    owners=spec.owners)
-        self.xmpp.route(Router(self.xmpp.send_raw_safe, self.xmpp.default_ns, self.service))
+        self.xmpp.route(Router(self.xmpp.send_raw_safe, self.xmpp.default_ns, self.service,
+                               archive=self.store.engine))
         self._stop = asyncio.Event()
         log.info("Serving %d room(s) on %s", len(self.service.rooms), cfg.jid)
 

@@ -113,6 +113,8 @@ def room_features(room: Room) -> list[str]:
         "urn:xmpp:message-moderate:0",
         "urn:xmpp:message-retract:1",
         "urn:xmpp:hats:0",
+        *(("urn:xmpp:mam:2", "urn:xmpp:mam:2#extended", "urn:xmpp:mam:1")
+          if c.logging else ()),
         NS_COMMANDS,
         "muc_public" if c.public else "muc_hidden",
         "muc_persistent" if c.persistent else "muc_temporary",

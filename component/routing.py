@@ -20,7 +20,7 @@ from slixmpp.jid import JID, InvalidJID
 from slixmpp.plugins.xep_0082 import parse as parse_datetime
 from slixmpp.xmlstream import StanzaBase
 
-from component import admin, disco, owner
+from component import admin, disco, mam, owner
 from component import hats as hat_commands
 from component.adhoc import NS_COMMANDS, AdhocCommands
 from component.owner import NS_DATA, submitted_values
@@ -103,7 +103,9 @@ def error_condition(stanza: StanzaBase) -> str:
 class Router:
     """Dispatches stanzas from the component stream to the MUC service."""
 
-    def __init__(self, send_raw: Callable[[str], None], ns: str, service: MucService) -> None:
+    def __init__(self, send_raw: Callable[[str], None], ns: str, service: MucService,
+                 archive: Any = None) -> None:
+        self.archive = archive  # the database engine MAM queries read (in a thread)
         self.commands = AdhocCommands(hat_commands.COMMANDS)
         self.send_raw = send_raw
         self.service = service
@@ -285,6 +287,8 @@ class Router:
             disco.room_items(iq, room, self.commands)
         elif tag == f"{{{NS_COMMANDS}}}command" and iq["type"] == "set":
             self.commands.handle(iq, room)
+        elif tag in {f"{{{ns}}}query" for ns in mam.NAMESPACES} and self.archive is not None:
+            mam.handle(iq, room, self.archive, tag[1:].split("}")[0], self.reply_error)
         elif tag == f"{{{owner.NS_OWNER}}}query":
             owner.handle(iq, self.service, room)
         elif tag == f"{{{admin.NS_ADMIN}}}query":
