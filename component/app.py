@@ -41,7 +41,7 @@ class HavenApp:
         settings = ServiceSettings(
             name=cfg.name, admins=frozenset(cfg.admins), room_creation=cfg.room_creation,  # type: ignore[arg-type]
             max_message_bytes=cfg.max_message_bytes, max_history_fetch=cfg.max_history_fetch,
-            occupant_id_secret=cfg.occupant_id_secret,
+            occupant_id_secret=cfg.occupant_id_secret, retention_days=cfg.retention_days,
         )
         self.sender = XmppSender(self.xmpp.send_raw_safe, self.xmpp.default_ns)
         self.service = MucService(cfg.jid, settings, self.sender, self.writer)
@@ -63,6 +63,7 @@ class HavenApp:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         self.xmpp.connect()
+        purger = asyncio.ensure_future(self._purge_periodically())
         stopper = asyncio.ensure_future(self._stop.wait())
         while not self._stop.is_set():
             await asyncio.wait([stopper], timeout=0.5)
@@ -70,8 +71,18 @@ class HavenApp:
                 log.error("Stopping: %s", self.xmpp.fatal)
                 await self.shutdown()
                 return 2
+        purger.cancel()
         await self.shutdown()
         return 0
+
+    async def _purge_periodically(self) -> None:
+        """Archive retention, off the hot path: at start, then every purge_interval."""
+        while True:
+            try:
+                self.service.purge_expired()
+            except Exception:
+                log.exception("Retention purge failed; will retry")
+            await asyncio.sleep(self.cfg.purge_interval)
 
     async def shutdown(self) -> None:
         """§11.2 status 332 to occupants, flush storage, close the stream."""

@@ -52,6 +52,8 @@ class HavenConfig:
     room_creation: str = "admins"
     max_message_bytes: int = 10_000
     max_history_fetch: int = 50
+    retention_days: float = 30.0
+    purge_interval: float = 3600.0
     log_level: str = "INFO"
     rooms: list[RoomSpec] = field(default_factory=list)
     path: Path | None = None
@@ -85,6 +87,13 @@ def _jid(value: str, where: str, *, bare: bool = True, domain_only: bool = False
     if bare and jid.resource:
         raise ConfigError(f"{where}: {value!r} must be a bare JID (no /resource)")
     return jid.full
+
+
+def _non_negative(svc: dict[str, Any], key: str, default: float) -> float:
+    value = _get(svc, key, "service", (int, float), default)
+    if isinstance(value, bool) or value < 0:
+        raise ConfigError(f"[service] {key} must be a number >= 0, got {value!r}")
+    return float(value)
 
 
 def _choice(value: str, allowed: tuple[str, ...], where: str) -> str:
@@ -180,6 +189,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> HavenConfig:
         room_creation=creation,
         max_message_bytes=_get(svc, "max_message_bytes", "service", int, 10_000),
         max_history_fetch=_get(svc, "max_history_fetch", "service", int, 50),
+        retention_days=_non_negative(svc, "retention_days", 30.0),
+        purge_interval=_non_negative(svc, "purge_interval", 3600.0) or 3600.0,
         log_level=level, rooms=rooms, path=path,
     )
 

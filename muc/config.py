@@ -48,6 +48,7 @@ class RoomConfig:
         default_factory=lambda: list(OCCUPANT_ROLES))
     slow_mode: int = 0  # seconds between two messages of one participant (0: off)
     getmemberlist: list[str] = field(default_factory=lambda: ["moderator"])  # §7.11 roles
+    retention_days: int = 0  # days the archive keeps messages; 0: the service default
     allow_invites: bool = False  # may non-moderators invite (muc#roomconfig_allowinvites)
     invite_makes_member: bool = True  # invitee of a members-only room becomes a member
     # XEP-0317 hats (managed by ad-hoc commands, not the owner form):
@@ -79,6 +80,7 @@ class ServiceSettings:
     max_message_bytes: int = 10_000  # body text larger than this is refused
     max_history_fetch: int = 50  # upper bound on history sent on join
     occupant_id_secret: bytes = b""  # HMAC key for XEP-0421 occupant ids
+    retention_days: float = 30.0  # archive retention when a room sets none; 0: forever
 
     def is_admin(self, bare_jid: str) -> bool:
         return bare_jid in self.admins

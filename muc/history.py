@@ -58,6 +58,13 @@ class HistoryRing:
                 return True
         return False
 
+    def drop_before(self, cutoff: datetime) -> int:
+        """Forget entries older than ``cutoff`` (retention); return how many."""
+        before = len(self._entries)
+        while self._entries and self._entries[0].stamp < cutoff:
+            self._entries.popleft()
+        return before - len(self._entries)
+
     def __len__(self) -> int:
         return len(self._entries)
 

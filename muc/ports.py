@@ -246,6 +246,9 @@ class Persistence(Protocol):
     def audit(self, event: AuditEvent) -> None:
         """Append one action to the hash-chained audit log."""
 
+    def purge(self, room: str, before: datetime) -> None:
+        """Delete a room's archived messages older than ``before`` (retention)."""
+
 
 @dataclass
 class MemoryPersistence:
@@ -276,6 +279,9 @@ class MemoryPersistence:
 
     def audit(self, event: AuditEvent) -> None:
         self.audited.append(event)
+
+    def purge(self, room: str, before: datetime) -> None:
+        self.messages = [m for m in self.messages if m.room != room or m.stamp >= before]
 
     def retract(self, room: str, stanza_id: str, tombstone: str) -> None:
         self.messages = [

@@ -44,6 +44,14 @@ class RecentMessages:
         while len(self._by_id) > self.size:
             self._by_id.popitem(last=False)
 
+    def drop_before(self, cutoff: datetime) -> None:
+        """Forget senders of messages older than ``cutoff`` (retention)."""
+        while self._by_id:
+            first = next(iter(self._by_id.values()))
+            if first.stamp >= cutoff:
+                break
+            self._by_id.popitem(last=False)
+
     def get(self, stanza_id: str) -> SentMessage | None:
         return self._by_id.get(stanza_id)
 

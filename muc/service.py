@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from muc import admin, features, retraction
@@ -270,6 +270,21 @@ class MucService:
         room.destroy(reason=reason, alternate=alternate, password=password)
         self.rooms.pop(room_jid, None)
         log.info("Room %s destroyed by its owner", room_jid)
+
+    def purge_expired(self) -> None:
+        """Retention: forget messages older than each room's limit, in memory and in
+        the archive (queued for the writer thread). Called periodically, never per
+        message."""
+        now = self.clock.now()
+        for room in self.rooms.values():
+            days = room.config.retention_days or self.settings.retention_days
+            if days <= 0:
+                continue
+            cutoff = now - timedelta(days=days)
+            room.history.drop_before(cutoff)
+            room.recent.drop_before(cutoff)
+            if room.config.persistent and room.config.logging:
+                self.store.purge(room.jid, cutoff)
 
     def shutdown(self) -> None:
         """§11.2: tell every occupant the service is going away (status 332)."""

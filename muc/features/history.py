@@ -21,6 +21,8 @@ def _valid_length(value: object) -> str | None:
 FIELDS = (
     FieldSpec("muc#maxhistoryfetch", "history_length", "text-single",
               "Messages of history sent on entering", validate=_valid_length),
+    FieldSpec("haven#retention", "retention_days", "text-single",
+              "Days the archive keeps messages (0: the service's default)"),
 )
 
 

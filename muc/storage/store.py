@@ -258,6 +258,12 @@ class Store:
                 prev = row.hash
         return True, None
 
+    def _op_purge(self, s: Session, ids: dict[str, int], room: str, before: datetime) -> None:
+        rid = self._room_id(s, ids, room)
+        if rid is not None:
+            s.execute(delete(MessageRow).where(MessageRow.room_id == rid,
+                                               MessageRow.created_at < before))
+
     def _op_archive(self, s: Session, ids: dict[str, int], msg: ArchivedMessage) -> None:
         rid = self._room_id(s, ids, msg.room)
         if rid is None:

@@ -55,6 +55,9 @@ class WriteBehindStore:
     def audit(self, event: AuditEvent) -> None:
         self._q.put(("audit", (event,)))
 
+    def purge(self, room: str, before: datetime) -> None:
+        self._q.put(("purge", (room, before)))
+
     # Control ------------------------------------------------------------------
     @property
     def pending(self) -> int:

@@ -158,3 +158,24 @@ async def test_sigterm_after_a_burst_loses_nothing(xmpp_server, haven, connect) 
                     and (s.xml.findtext("{jabber:client}body") or "").startswith("burst "))
     assert broadcast == 300
     assert Store(haven.proc.db_url).count_messages(room) == 300
+
+
+@pytest.mark.haven(retention_days=2 / 86400, purge_interval=1)
+async def test_retention_purges_the_archive_and_join_history(
+        xmpp_server, haven, connect) -> None:
+    """A periodic job (not the hot path) drops messages past the retention period from the
+    archive and from the history sent on entering."""
+    room = haven.room("anxiety")
+    alice = await connect("alice")
+    await alice.join(room, "Alice")
+    await archived(alice, room, 2)
+    bodies, _, _ = await run(alice, room, "before-purge")
+    assert bodies == ["m0", "m1"]
+    await asyncio.sleep(4)
+    bodies, _, _ = await run(alice, room, "after-purge")
+    assert bodies == []
+    bob = await connect("bob")
+    await bob.join(room, "Bob")
+    from tests.integration.muc_helpers import history_before, subject_message
+    subj = await bob.expect(subject_message(room))
+    assert history_before(bob, subj) == []

@@ -73,3 +73,21 @@ def test_cli_lists_and_verifies(db_url: str) -> None:
         conn.execute(text("UPDATE audit_log SET target = 'x' WHERE id = 1"))
     bad = runner.invoke(cli, ["--database-url", db_url, "audit", "verify"])
     assert bad.exit_code == 1 and "breaks at entry 1" in bad.output
+
+
+def test_purge_deletes_only_older_messages_of_one_room(db_url: str) -> None:
+    """Retention: the writer's purge op removes a room's messages older than the cutoff."""
+    from muc.ports import ArchivedMessage
+
+    store = Store(db_url)
+    store.upgrade()
+    writer = WriteBehindStore(store)
+    for room in ("a@rooms.example", "b@rooms.example"):
+        writer.save_room(room, {}, "", "")
+        for i in range(4):
+            writer.archive(ArchivedMessage(room, f"{room}-{i}", T0 + timedelta(days=i), "n",
+                                           None, "x@example", f"m{i}", "<message/>"))
+    writer.purge("a@rooms.example", T0 + timedelta(days=2))
+    writer.close()
+    assert store.count_messages("a@rooms.example") == 2
+    assert store.count_messages("b@rooms.example") == 4

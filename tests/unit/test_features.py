@@ -95,6 +95,7 @@ def test_install_declares_every_owner_form_field() -> None:
         "muc#roomconfig_allowinvites": "allow_invites",
         "haven#invitemember": "invite_makes_member",
         "muc#roomconfig_getmemberlist": "getmemberlist",
+        "haven#retention": "retention_days",
     }
     assert set(by_var.values()) <= set(RoomConfig().to_dict())
 

@@ -200,3 +200,25 @@ def test_moderation_actions_land_in_the_audit_trail(
         (OWNER, "ban", "bob@example", "threats"),
     ]
     assert all(e.room == room.jid and e.at == room.clock.now() for e in store.audited)
+
+
+def test_retention_forgets_old_messages_in_memory_and_archive(
+        svc: MucService, provision: RoomProvisioner, clock: FakeClock,
+        store) -> None:  # type: ignore[no-untyped-def]
+    """Per-room retention_days, else the service default (30); 0 days in both: forever."""
+    short = provision("short", retention_days=2)
+    default = provision("default")
+    join(svc, short, "Alice", ALICE)
+    join(svc, default, "Alice", ALICE)
+    say(svc, short, ALICE, "old short")
+    say(svc, default, ALICE, "old default")
+    clock.advance(days=3)
+    say(svc, short, ALICE, "new short")
+    svc.purge_expired()
+    assert [m.body for m in store.messages if m.room == short.jid] == ["new short"]
+    assert len(short.history) == 1 and len(default.history) == 1
+    assert [m.body for m in store.messages if m.room == default.jid] == ["old default"]
+    clock.advance(days=28)
+    svc.purge_expired()
+    assert not [m for m in store.messages if m.room == default.jid]
+    assert len(default.history) == 0
