@@ -183,10 +183,6 @@ class XmppSender:
         for to in recipients:
             self.send_raw(f"<message to={quoteattr(to)}{rest}")
 
-    def notice(self, to: str, room: str, body: str) -> None:
-        self.send_raw(f"<message from={quoteattr(room)} to={quoteattr(to)} type='groupchat'>"
-                      f"<body>{escape(body)}</body></message>")
-
     def retraction(self, recipients: Sequence[str], r: Retraction) -> None:
         """XEP-0425 §3: one message from the room, in the :1 form and the legacy :0
         form (``apply-to``), so clients of either version hide the message."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from muc.errors import MucError
-from muc.nick import NickError, fold
+from muc.nick import NickError
 from muc.occupant import Occupant
 from muc.roles import Affiliation, Role, default_role
 from muc.room import Room, bare
@@ -175,7 +175,7 @@ def _affiliation_target(room: Room, item: AdminItem) -> str:
         if occupant is not None:
             return occupant.bare_jid
         try:
-            jid = room.recent.jid_for_nick(fold(item.nick), fold)
+            jid = room.recent.jid_for_nick(item.nick)
         except NickError:
             jid = None
         if jid is None:

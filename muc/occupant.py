@@ -46,9 +46,6 @@ class Occupant:
     def is_moderator(self) -> bool:
         return self.role is Role.MODERATOR
 
-    def jids(self) -> list[str]:
-        return list(self.sessions)
-
     def shown_jid(self) -> str:
         """The real JID shown to those allowed to see it (§7.2.3, §7.2.4)."""
         return self.latest or next(iter(self.sessions), self.bare_jid)

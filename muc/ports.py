@@ -124,9 +124,6 @@ class Sender(Protocol):
     def private(self, recipients: Sequence[str], msg: OutPrivate) -> None:
         """Deliver a private message to the sessions of one occupant (§7.5)."""
 
-    def notice(self, to: str, room: str, body: str) -> None:
-        """A message from the room's bare JID to one session only."""
-
     def status(self, to: str, room: str, codes: tuple[int, ...]) -> None:
         """A body-less message from the room carrying status codes (§10.2.1)."""
 
@@ -175,9 +172,6 @@ class RecordingSender:
 
     def private(self, recipients: Sequence[str], msg: OutPrivate) -> None:
         self.sent.append(("private", (tuple(recipients), msg)))
-
-    def notice(self, to: str, room: str, body: str) -> None:
-        self.sent.append(("notice", (to, body)))
 
     def status(self, to: str, room: str, codes: tuple[int, ...]) -> None:
         self.sent.append(("status", (to, codes)))

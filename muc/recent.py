@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from muc.nick import NickError, fold
+
 DEFAULT_SIZE = 2000
 
 
@@ -65,12 +67,13 @@ class RecentMessages:
                 return e.bare_jid
         return None
 
-    def jid_for_nick(self, nick_key: str, fold: object) -> str | None:
-        """The real bare JID of the latest sender whose folded nick is ``nick_key``."""
+    def jid_for_nick(self, nick: str) -> str | None:
+        """The real bare JID of the latest sender of that nickname (RFC 8266 comparison)."""
+        key = fold(nick)
         for e in reversed(self._by_id.values()):
             try:
-                if fold(e.nick) == nick_key:  # type: ignore[operator]
+                if fold(e.nick) == key:
                     return e.bare_jid
-            except ValueError:
+            except NickError:
                 continue
         return None
